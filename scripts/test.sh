@@ -1,0 +1,23 @@
+#!/bin/sh
+# Run every test: unit tests under ASan+UBSan, the end-to-end tests on real
+# core dumps, then the runtime's concurrency tests under TSan.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
+  -DTANGLE_SANITIZE=address,undefined -DTANGLE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTANGLE_SANITIZE=thread \
+  -DTANGLE_BUILD_INSPECT=OFF -DTANGLE_BUILD_BENCH=OFF \
+  -DTANGLE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-tsan -j"$jobs"
+ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L runtime
+
+if [ -x scripts/fuzz.sh ]; then
+  scripts/fuzz.sh
+fi
+echo "tangle: all tests passed"
