@@ -1,0 +1,182 @@
+"""One engine session per stop of the target.
+
+A session is the engine's decoded view of the target (tangle_session). It
+is opened on first use after the target stopped (or a core was loaded) and
+dropped on anything that may change what it decoded: the target resuming,
+stopping, exiting, loading objfiles, new threads (a new core), memory or
+register writes, inferior calls. Everything the engine needs from gdb
+(callbacks) lives as long as the session.
+"""
+
+import ctypes
+import os
+
+import gdb
+
+from . import engine, target
+
+_lib = None          # the engine (CDLL), once loaded
+_lib_error = None    # engine.Error when it could not be loaded
+_lib_path = None
+_current = None      # the open Session, or None
+
+
+def load_engine(pkg_parent):
+    """Load the engine once; return the one-line error or None."""
+    global _lib, _lib_error, _lib_path
+    if _lib is None and _lib_error is None:
+        try:
+            _lib, _lib_path = engine.load(pkg_parent)
+        except engine.Error as e:
+            _lib_error = e
+    return str(_lib_error) if _lib_error else None
+
+
+def lib():
+    if _lib is None:
+        raise gdb.GdbError(str(_lib_error or "tangle: engine not loaded"))
+    return _lib
+
+
+def lib_path():
+    return _lib_path
+
+
+def usage(command=None):
+    """The engine's usage text for command (all commands if None), or ""."""
+    if _lib is None:
+        return ""
+    raw = _lib.tangle_inspect_usage(command.encode() if command else None)
+    return engine.text(raw)
+
+
+class Session:
+    def __init__(self, inferior):
+        lib_ = lib()
+        self.lib = lib_
+        self.inferior = inferior
+        self.key = _key(inferior)
+        self.kind = target.kind(inferior)
+        if self.kind is None:
+            raise gdb.GdbError("tangle: no process (run the program, attach "
+                               "to it, or load a core dump)")
+        self.callbacks = target.Callbacks(inferior)
+        now_kind, now = target.now(self.kind)
+        torn = any(t.is_running() for t in inferior.threads())
+        self.target_name = _target_name(self.kind, inferior)
+        self.options = engine.Options(0, now_kind, now, 1 if torn else 0,
+                                      self.target_name)
+        handle = ctypes.c_void_p()
+        err = lib_.tangle_session_open(ctypes.byref(self.callbacks.reader),
+                                       ctypes.byref(self.callbacks.unwinder),
+                                       ctypes.byref(self.options),
+                                       ctypes.byref(handle))
+        if err:
+            raise gdb.GdbError(str(engine.take_error(lib_, err)))
+        self.handle = handle
+        self._ids = None
+
+    def close(self):
+        if self.handle:
+            self.lib.tangle_session_free(self.handle)
+            self.handle = None
+
+    def run(self, argv):
+        """Run one engine command: (status, text)."""
+        args = [a.encode("utf-8", "surrogateescape") for a in argv]
+        arr = (ctypes.c_char_p * (len(args) + 1))(*args, None)
+        status = ctypes.c_int(2)
+        ptr = self.lib.tangle_session_run(self.handle, len(args), arr,
+                                          ctypes.byref(status))
+        if not ptr:
+            return 2, "tangle: out of memory"
+        try:
+            out = ctypes.string_at(ptr).decode("utf-8", "replace")
+        finally:
+            self.lib.tangle_inspect_free(ptr)
+        return status.value, out
+
+    def task(self, task_id):
+        info = engine.TaskInfo()
+        if self.lib.tangle_session_task_by_id(self.handle, task_id,
+                                              ctypes.byref(info)) != 0:
+            return None
+        return info
+
+    def tasks(self):
+        """Live tasks in id order (TaskInfo each)."""
+        count = self.lib.tangle_session_task_count(self.handle)
+        for i in range(count):
+            info = engine.TaskInfo()
+            if self.lib.tangle_session_task_at(self.handle, i,
+                                               ctypes.byref(info)) == 0:
+                yield info
+
+    def task_ids(self):
+        if self._ids is None:
+            self._ids = [t.id for t in self.tasks()]
+        return self._ids
+
+    def running_on(self, lwp):
+        """The task running on the thread with this kernel tid, or None."""
+        for t in self.tasks():
+            if t.state == engine.TASK_RUNNING and t.worker_tid == lwp:
+                return t
+        return None
+
+    def describe(self, address):
+        buf = ctypes.create_string_buffer(512)
+        if self.lib.tangle_session_describe(self.handle, address, buf,
+                                            len(buf)) != 0:
+            return None
+        return engine.text(buf.value)
+
+
+def _key(inferior):
+    return (inferior.num, inferior.pid)
+
+
+def _target_name(kind, inferior):
+    if kind == "core":
+        path = target.core_path()
+        return path.encode() if path else None
+    return ("pid %d" % inferior.pid).encode()
+
+
+def get():
+    """The session for the selected inferior, opened if needed."""
+    global _current
+    inferior = gdb.selected_inferior()
+    if _current is not None and _current.key != _key(inferior):
+        invalidate()
+    if _current is None:
+        _current = Session(inferior)
+    return _current
+
+
+def peek():
+    """The open session, if any, without opening one."""
+    if _current is not None and _current.key == _key(gdb.selected_inferior()):
+        return _current
+    return None
+
+
+def invalidate(*_args):
+    global _current
+    if _current is not None:
+        _current.close()
+        _current = None
+
+
+def connect_events():
+    ev = gdb.events
+    for name in ("stop", "cont", "exited", "new_objfile", "clear_objfiles",
+                 "new_thread", "memory_changed", "register_changed",
+                 "inferior_call", "new_inferior", "inferior_deleted"):
+        registry = getattr(ev, name, None)
+        if registry is not None:
+            registry.connect(invalidate)
+
+
+def engine_dir():
+    return os.path.dirname(_lib_path) if _lib_path else None
