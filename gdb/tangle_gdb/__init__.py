@@ -18,15 +18,17 @@ def _on_cont(_event):
     frames.clear()   # a resumed task's saved context is stale
 
 
-def setup(quiet=False):
-    """Load the engine and register everything (once). Prints one line if
-    the engine cannot be found; the commands then say the same."""
+def setup(libs=(), quiet=False):
+    """Load the engine and register everything (once). libs: where the
+    loader knows the engine to be, tried after $TANGLE_INSPECT_LIB. Prints
+    one line if the engine cannot be found; the commands then say the
+    same."""
     global _done
     if _done:
         return
     _done = True
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    err = session.load_engine(pkg_parent)
+    err = session.load_engine(pkg_parent, libs)
     if err and not quiet:
         gdb.write(err + "\n", gdb.STDERR)
     frames.install()

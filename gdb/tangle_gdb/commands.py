@@ -53,6 +53,16 @@ bt, frame, up, down, info locals and print."""
         super().__init__("tangle", gdb.COMMAND_STACK, gdb.COMPLETE_NONE,
                          True)
 
+    def invoke(self, arg, from_tty):
+        # Having invoke makes gdb pass unknown subcommands here: they go
+        # to the engine as they are (`tangle help`, newer engine commands).
+        argv = gdb.string_to_argv(arg)
+        if not argv:
+            gdb.write(session.usage() or self.__doc__ + "\n")
+            gdb.write('Type "help tangle" for the gdb commands.\n')
+            return
+        _write(run(argv))
+
 
 class EngineCommand(gdb.Command):
     """Base: `tangle NAME ARGS` runs engine command NAME with ARGS."""

@@ -3,12 +3,13 @@
 This module only loads the library and declares its types; it decides
 nothing. Finding the library, in order:
   1. $TANGLE_INSPECT_LIB;
-  2. beside this package once installed (the install writes, next to the
+  2. the paths the loader passes (a build tree's loader names its engine);
+  3. beside this package once installed (the install writes, next to the
      package, tangle-gdb.libdir naming the library directory);
-  3. the build trees of a source checkout this package sits in
+  4. the build trees of a source checkout this package sits in
      (build/, then other build*/ directories, newest first; libraries built
      with a sanitizer cannot be loaded into gdb and are skipped);
-  4. the dynamic linker's search path.
+  5. the dynamic linker's search path.
 """
 
 import ctypes
@@ -162,12 +163,12 @@ def _build_tree_candidates(pkg_parent):
     return out
 
 
-def candidates(pkg_parent):
+def candidates(pkg_parent, hints=()):
     """Where to look for the engine, in order (see the module's comment)."""
-    out = []
     env = os.environ.get("TANGLE_INSPECT_LIB")
     if env:
         return [env]
+    out = list(hints)
     out.append(os.path.join(pkg_parent, SONAME))
     hint = os.path.join(pkg_parent, "tangle-gdb.libdir")
     if os.path.isfile(hint):
@@ -178,11 +179,11 @@ def candidates(pkg_parent):
     return out
 
 
-def load(pkg_parent):
+def load(pkg_parent, hints=()):
     """Load the engine: (CDLL, path). Raises Error with a one-line message
     when none can be loaded."""
     tried = []
-    for path in candidates(pkg_parent):
+    for path in candidates(pkg_parent, hints):
         if not os.path.exists(path):
             tried.append(path)
             continue

@@ -21,12 +21,12 @@ _lib_path = None
 _current = None      # the open Session, or None
 
 
-def load_engine(pkg_parent):
+def load_engine(pkg_parent, hints=()):
     """Load the engine once; return the one-line error or None."""
     global _lib, _lib_error, _lib_path
     if _lib is None and _lib_error is None:
         try:
-            _lib, _lib_path = engine.load(pkg_parent)
+            _lib, _lib_path = engine.load(pkg_parent, hints)
         except engine.Error as e:
             _lib_error = e
     return str(_lib_error) if _lib_error else None

@@ -30,6 +30,13 @@ struct toy_task toy_tasks[2];
 static void *toy_main_sp;
 volatile int toy_keep_waiting = 1;
 
+/* For the pretty-printer and $tangle_task tests: a pointer of the type the
+ * printers know, at a record the fake engine describes. */
+typedef struct tangle_task tangle_task;
+tangle_task *toy_task_ptr;
+/* For the reader tests: 100 readable bytes, then an unmapped page. */
+char *toy_edge;
+
 static __attribute__((noinline)) void toy_suspend(struct toy_task *t)
 {
 	toy_switch(&t->saved_sp, toy_main_sp);
@@ -93,6 +100,15 @@ int main(int argc, char **argv)
 	toy_tasks[1] = (struct toy_task){.id = 2, .name = "toy-two"};
 	toy_start(&toy_tasks[0]);
 	toy_start(&toy_tasks[1]);
+	toy_task_ptr = (tangle_task *)&toy_tasks[1];
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (two == MAP_FAILED || munmap(two + 4096, 4096) != 0) {
+		perror("mmap");
+		return 1;
+	}
+	memset(two, 'x', 4096);
+	toy_edge = two + 4096 - 100;
 	printf("toy ready\n");
 	fflush(stdout);
 	toy_ready();
