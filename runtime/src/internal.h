@@ -40,7 +40,7 @@
 #if TANGLE_DEBUG_TABLE
 #define TANGLE_DBG(stmt) do { stmt; } while (0)
 #else
-#define TANGLE_DBG(stmt) do { } while (0)
+#define TANGLE_DBG(stmt) do { if (0) { stmt; } } while (0) /* still type-checked */
 #endif
 
 /* Relaxed access for fields that other threads (and readers) may read while
@@ -92,7 +92,8 @@ struct tangle_waiter {
 	_Atomic uint8_t state;           /* TANGLE_DEBUG_WAITER_* */
 	uint8_t kind;                    /* TANGLE_DEBUG_WAIT_* */
 	uint8_t op;                      /* TANGLE_DEBUG_OP_* */
-	uint8_t reserved;
+	uint8_t was_queued;              /* pushed on a queue during this wait
+	                                    (set by tangle__waitq_push) */
 	uint32_t count;                  /* permits asked; fd for I/O */
 	void *object;                    /* what it waits on */
 	uint64_t since;                  /* when the wait began */
@@ -105,6 +106,12 @@ struct tangle_waiter {
 	struct tangle_waitq *queue;      /* queue it sits in, NULL when out */
 	void *value;                     /* channel: value to send / recv slot */
 	int result;                      /* primitive-specific outcome */
+};
+
+/* The waiters of one tangle_select share this: the first grant claims it
+ * (winner), later grants of the others fail. select.c may add fields. */
+struct tangle_select_group {
+	_Atomic(struct tangle_waiter *) winner;
 };
 
 /* A FIFO of waiters guarded by its owner's lock. after_abort, if set, is
@@ -124,6 +131,9 @@ TANGLE_HIDDEN void tangle__waitq_init(struct tangle_waitq *q, tangle_spinlock *l
 /* Queue operations; the caller holds q->lock. */
 TANGLE_HIDDEN void tangle__waitq_push(struct tangle_waitq *q, struct tangle_waiter *w);
 TANGLE_HIDDEN void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w);
+
+/* The precise-clock deadline for timeout_ms from now; 0 (none) if < 0. */
+TANGLE_HIDDEN uint64_t tangle__deadline(int64_t timeout_ms);
 
 /* Fill in the current task's inline waiter for a wait (state WAITING,
  * since = now, deadline from timeout_ms < 0 = none) and return it. */
