@@ -1,0 +1,224 @@
+/*
+ * scheduler.h — workers, run queues and the runtime object (sched.c, driver.c,
+ * task.c, runtime.c, blocking.c share it).
+ *
+ * Switching: a task suspends by switching straight to the next runnable
+ * task (or to its worker's own scheduler context when there is none). The
+ * context that resumes runs tangle__after_switch(), which finishes what the
+ * task that left asked for (requeue it, park it, or free it) now that its
+ * stack is no longer in use. tangle__ctx_switch() returns the worker of the
+ * context that resumed us, so code after a switch never trusts a worker
+ * pointer from before it (a task may move between workers).
+ */
+#ifndef TANGLE_SCHEDULER_H
+#define TANGLE_SCHEDULER_H
+
+#include <pthread.h>
+
+#include "internal.h"
+
+#define TANGLE__RUNQ_CAP 256u          /* per worker, power of two */
+#define TANGLE__TICK_MAINTENANCE 61u   /* global queue, timers, clock */
+#define TANGLE__RUNTIME_NAME_MAX 32
+
+/* A worker's local queue: the owner pushes at the tail and pops at the
+ * head; thieves take half from the head. head packs (steal << 32 | real):
+ * steal != real while a thief copies slots [steal, real). */
+struct tangle_runq {
+	_Atomic uint64_t head;
+	_Atomic uint32_t tail;
+	_Atomic(struct tangle_task *) buf[TANGLE__RUNQ_CAP];
+};
+
+/* One worker thread (TANGLE_DR_WORKER); the first fields are its record. */
+struct tangle_worker {
+	uint32_t index;
+	uint32_t tid;
+	_Atomic uint8_t state;           /* TANGLE_DEBUG_WORKER_* */
+	struct tangle_task *current;     /* running task (owner writes) */
+	uint64_t current_id;
+	uint64_t running_since;
+	uint32_t queue_len;
+	uint64_t switches;
+	uint64_t idle_since;
+
+	struct tangle_runtime *rt;
+	void *sched_sp;                  /* the scheduler context, when away */
+	struct tangle_task *prev;        /* left, awaiting tangle__after_switch */
+	int prev_action;                 /* TANGLE__ACT_* */
+	uint64_t clock;                  /* cached CLOCK_MONOTONIC (clock.c) */
+	uint32_t tick;
+	uint32_t rand;
+	bool searching;                  /* woken to look for work */
+	bool in_loop;                    /* its scheduler loop is running */
+	bool solo;                       /* the runtime's only worker */
+	_Atomic uint32_t sleeping;       /* futex word while parked */
+	struct tangle_worker *idle_next; /* sleepers list, under idle_lock */
+	pthread_t thread;
+	void *altstack;
+	void *asan_fake_stack;           /* sanitizer state of the sched ctx */
+	const void *sched_stack_lo;
+	size_t sched_stack_size;
+	void *tsan_fiber;
+	_Alignas(64) struct tangle_runq q;
+};
+
+/* Stacks kept for reuse with free task slots, beyond which they are
+ * unmapped. */
+#define TANGLE__STACKS_POOLED 1024
+
+/* A block of task records (TANGLE_DR_SLAB): header then records, so that a
+ * reader fetches it in one read. */
+struct tangle_slab {
+	struct tangle_slab *next;
+	uint32_t capacity;
+	uint32_t stride;
+	struct tangle_task *tasks;
+	size_t map_size;
+};
+
+/* The blocking-call pool (blocking.c). */
+struct tangle_blocking_job;
+struct tangle_blocking_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;             /* jobs queued, or stopping */
+	pthread_cond_t exited;           /* a pool thread left */
+	struct tangle_blocking_job *head, *tail;
+	unsigned threads, idle, max;
+	bool stopping;
+};
+
+struct tangle_runtime {
+	/* The debug record (TANGLE_DR_RUNTIME). */
+	struct tangle_runtime *next;
+	uint64_t id;
+	char name[TANGLE__RUNTIME_NAME_MAX];
+	uint8_t flavor;                  /* TANGLE_DEBUG_FLAVOR_* */
+	struct tangle_worker *workers;
+	uint32_t worker_count;
+	uint32_t worker_stride;
+	struct tangle_slab *slabs;
+	uint32_t slab_count;
+	uint64_t tasks_live;
+	uint64_t tasks_spawned;
+	uint64_t created_at;
+	uint64_t stack_size;             /* usable bytes per task stack */
+	uint64_t global_len;             /* atomic (__atomic builtins) */
+	uint32_t blocking_busy;
+	uint32_t blocking_queued;
+
+	/* Scheduler. */
+	struct tangle_runtime *prev;     /* runtimes list (debug.c) */
+	_Atomic bool stopping;
+	bool current_thread;
+	_Atomic bool running;            /* current_thread: inside run() */
+	tangle_spinlock global_lock;
+	struct tangle_task *global_head, *global_tail;
+
+	/* Idle workers: sleepers on their futex and at most one poller. */
+	tangle_spinlock idle_lock;
+	struct tangle_worker *sleepers;
+	struct tangle_worker *poller;
+	bool poller_poked;
+	_Atomic bool driver_busy;        /* a worker polls the driver */
+	_Atomic uint32_t n_idle;
+	_Atomic uint32_t n_searching;
+
+	/* Task slots and stacks. */
+	tangle_spinlock alloc_lock;
+	struct tangle_task *free_head, *free_tail;
+	uint32_t free_stacks;            /* free slots that keep a stack */
+	uint32_t next_slab_capacity;
+	size_t page_size;
+
+	/* Driver (driver.c): timers and epoll. */
+	tangle_spinlock timer_lock;
+	struct tangle_task **heap;
+	uint32_t heap_len, heap_cap;
+	_Atomic uint64_t next_deadline;  /* heap top, 0 = none */
+	int epfd;
+	int evfd;
+	_Atomic uint32_t io_waiters;
+
+	struct tangle_blocking_pool pool;
+};
+
+enum { TANGLE__ACT_YIELD = 1, TANGLE__ACT_SUSPEND = 2, TANGLE__ACT_EXIT = 3 };
+
+/* The worker of the calling thread, or NULL (never cached across a
+ * switch: read it again, or use what the switch returned). */
+TANGLE_HIDDEN struct tangle_worker *tangle__worker_self(void);
+TANGLE_HIDDEN void tangle__worker_set(struct tangle_worker *w);
+
+/* context_<arch>.S */
+TANGLE_HIDDEN void *tangle__ctx_switch(void **save_sp, void *to_sp, void *arg);
+extern char tangle__ctx_resume[];
+extern char tangle__ctx_entry[];
+/* Prepare a fresh stack: switching to the result calls entry(data, arg). */
+TANGLE_HIDDEN void *tangle__ctx_init(void *stack_hi, void (*entry)(void *, void *),
+                                     void *data);
+
+/* sched.c */
+TANGLE_HIDDEN void tangle__after_switch(struct tangle_worker *w);
+/* Switch the current task t away (YIELD, SUSPEND or EXIT); returns the
+ * worker that resumed it (never, for EXIT). */
+TANGLE_HIDDEN struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
+                                                       struct tangle_task *t,
+                                                       int action);
+/* Queue a task that just became runnable (state already QUEUED). */
+TANGLE_HIDDEN void tangle__schedule(struct tangle_task *t);
+/* The scheduler loop of a worker: runs until the runtime stops or, for
+ * current_thread, until *until becomes nonzero. */
+TANGLE_HIDDEN void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until);
+TANGLE_HIDDEN void tangle__worker_enter(struct tangle_worker *w);
+TANGLE_HIDDEN void tangle__worker_leave(struct tangle_worker *w);
+TANGLE_HIDDEN int tangle__workers_start(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__workers_stop(struct tangle_runtime *rt);
+/* Wake an idle worker if one may be needed. */
+TANGLE_HIDDEN void tangle__notify(struct tangle_runtime *rt);
+
+/* driver.c */
+TANGLE_HIDDEN int tangle__driver_init(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__driver_free(struct tangle_runtime *rt);
+/* Fire due timers and, when block is set, wait for I/O or the next timer
+ * (the caller is the one poller). Returns after at least one pass. */
+TANGLE_HIDDEN void tangle__driver_poll(struct tangle_runtime *rt, bool block);
+/* Make a blocked poller return. */
+TANGLE_HIDDEN void tangle__driver_poke(struct tangle_runtime *rt);
+
+/* task.c */
+TANGLE_HIDDEN struct tangle_task *tangle__spawn(struct tangle_runtime *rt,
+                                                const char *name, tangle_fn fn,
+                                                void *arg, const tangle_site *site,
+                                                bool main);
+TANGLE_HIDDEN void tangle__task_exited(struct tangle_worker *w, struct tangle_task *t);
+TANGLE_HIDDEN int tangle__join_thread(struct tangle_task *t, void **result);
+TANGLE_HIDDEN void tangle__task_release(struct tangle_task *t);
+
+/* stack.c: task slots (slabs) and their stacks. */
+TANGLE_HIDDEN struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__slot_free(struct tangle_runtime *rt, struct tangle_task *t);
+TANGLE_HIDDEN void tangle__slabs_free(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__signals_init(void);
+TANGLE_HIDDEN void *tangle__altstack_enter(void);
+TANGLE_HIDDEN void tangle__altstack_leave(void *stack);
+
+/* blocking.c */
+TANGLE_HIDDEN void tangle__blocking_init(struct tangle_runtime *rt, unsigned max);
+TANGLE_HIDDEN void tangle__blocking_free(struct tangle_runtime *rt);
+
+/* clock.c */
+TANGLE_HIDDEN void tangle__clock_refresh(struct tangle_worker *w);
+TANGLE_HIDDEN void tangle__clock_sync(void);     /* debug.c: the root pair */
+TANGLE_HIDDEN uint64_t tangle__clock_real(void); /* CLOCK_REALTIME ns */
+
+/* debug.c */
+TANGLE_HIDDEN void tangle__runtime_register(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__runtime_unregister(struct tangle_runtime *rt);
+TANGLE_HIDDEN void tangle__debug_seq_bump(void);
+
+/* Futex helpers (sched.c). */
+TANGLE_HIDDEN void tangle__futex_wait(_Atomic uint32_t *addr, uint32_t expect);
+TANGLE_HIDDEN void tangle__futex_wake(_Atomic uint32_t *addr, int n);
+
+#endif /* TANGLE_SCHEDULER_H */

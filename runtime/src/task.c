@@ -1,0 +1,317 @@
+/*
+ * task.c — spawn, join, detach, yield, sleep, cancel, and the task's own
+ * record (labels, spans, holds).
+ *
+ * Lifetime: a slot is taken at spawn with refs = 2, one for the handle
+ * (dropped by join or detach) and one for the run (dropped once the task
+ * has left its stack). The slot returns to its runtime's free list when
+ * both are gone; slots are never unmapped before the runtime is freed, so a
+ * late wake of a finished task is harmless (it finds DONE or NEW, or a new
+ * task that treats it as spurious).
+ *
+ * `done` (futex word) moves 0 -> 1 under the task's lock as it finishes,
+ * together with waking its joiners; 2 means a plain thread sleeps on it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "sanitize.h"
+#include "scheduler.h"
+
+static _Atomic uint64_t next_task_id = 1;
+
+static void copy_str(char *dst, const char *src, size_t cap)
+{
+	size_t i = 0;
+	if (src)
+		for (; i + 1 < cap && src[i]; i++)
+			dst[i] = src[i];
+	memset(dst + i, 0, cap - i);
+}
+
+static void task_finish(struct tangle_task *t, void *result)
+	__attribute__((noreturn));
+
+static void task_entry(void *data, void *arg)
+{
+	struct tangle_task *t = data;
+#if TANGLE_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	tangle__after_switch(arg);
+	task_finish(t, t->sched.fn(t->sched.arg));
+}
+
+static void task_finish(struct tangle_task *t, void *result)
+{
+	t->sched.result = result;
+	TANGLE_DBG({
+		uint8_t flags = atomic_load(&t->flags);
+		DBG_STORE(t->finished_at, tangle__clock());
+		atomic_store(&t->state,
+		             (flags & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED)
+		                     ? TANGLE_DEBUG_TASK_CANCELLED
+		                     : TANGLE_DEBUG_TASK_DONE);
+		t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
+		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_NONE,
+		                      memory_order_relaxed);
+	});
+	tangle__spin_lock(&t->sched.lock);
+	uint32_t old = atomic_exchange(&t->sched.done, 1);
+	struct tangle_waiter *jw;
+	while ((jw = t->sched.joiners.head)) {
+		tangle__waitq_remove(&t->sched.joiners, jw);
+		tangle__waiter_grant(jw, TANGLE_DEBUG_WAITER_WOKEN);
+	}
+	tangle__spin_unlock(&t->sched.lock);
+	if (old == 2)
+		tangle__futex_wake(&t->sched.done, INT_MAX);
+	tangle__switch_out(tangle__worker_self(), t, TANGLE__ACT_EXIT);
+	__builtin_unreachable();
+}
+
+void tangle__task_exited(struct tangle_worker *w, struct tangle_task *t)
+{
+	(void)w;
+	atomic_store_explicit(&t->sched.state, TANGLE__S_DONE, memory_order_release);
+#if TANGLE_TSAN
+	__tsan_destroy_fiber(t->sched.tsan_fiber);
+	t->sched.tsan_fiber = NULL;
+#endif
+#if TANGLE_ASAN
+	/* Frames that never returned left poisoned redzones behind. */
+	ASAN_UNPOISON_MEMORY_REGION(t->stack_lo,
+	                            (char *)t->stack_hi - (char *)t->stack_lo);
+#endif
+	tangle__task_release(t);
+}
+
+void tangle__task_release(struct tangle_task *t)
+{
+	if (atomic_fetch_sub_explicit(&t->sched.refs, 1, memory_order_acq_rel) == 1)
+		tangle__slot_free(t->rt, t);
+}
+
+struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
+                                  tangle_fn fn, void *arg,
+                                  const tangle_site *site, bool main)
+{
+	struct tangle_task *t = tangle__slot_alloc(rt);
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	struct tangle_task *parent = tangle__current();
+	uint64_t now = tangle__clock();
+
+	/* The debug record. */
+	t->id = atomic_fetch_add_explicit(&next_task_id, 1, memory_order_relaxed);
+	__atomic_store_n(&t->generation, t->generation + 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&t->flags, main ? TANGLE_DEBUG_TASKF_MAIN : 0,
+	                      memory_order_relaxed);
+	copy_str(t->name, name, sizeof t->name);
+	t->parent_id = parent ? parent->id : 0;
+	t->spawn_site = site;
+	t->rt = rt;
+	t->worker = -1;
+	t->label_count = 0;
+	t->span_depth = 0;
+	t->hold_count = 0;
+	t->spawned_at = now;
+	t->last_ran_at = 0;
+	t->run_ns = 0;
+	t->resumes = 0;
+	DBG_STORE(t->woken_at, 0);
+	DBG_STORE(t->woken_by, 0);
+	DBG_STORE(t->wakes, 0);
+	atomic_store_explicit(&t->live_wakers, 0, memory_order_relaxed);
+	t->hold_overflow = 0;
+	t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
+	t->wait.op = TANGLE_DEBUG_OP_NONE;
+	t->wait.task = t;
+	t->wait.queue = NULL;
+	atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_NONE,
+	                      memory_order_relaxed);
+	t->finished_at = 0;
+
+	/* The scheduler's part. */
+	atomic_store_explicit(&t->sched.refs, 2, memory_order_relaxed);
+	atomic_store_explicit(&t->sched.done, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->sched.handle, TANGLE__H_JOINABLE,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&t->sched.unpark, 0, memory_order_relaxed);
+	t->sched.main = main;
+	t->sched.fn = fn;
+	t->sched.arg = arg;
+	t->sched.result = NULL;
+	atomic_store_explicit(&t->sched.lock.locked, 0, memory_order_relaxed);
+	tangle__waitq_init(&t->sched.joiners, &t->sched.lock, NULL);
+	t->sched.timer_index = -1;
+	atomic_store_explicit(&t->sched.io_revents, 0, memory_order_relaxed);
+	t->sched.asan_fake_stack = NULL;
+#if TANGLE_TSAN
+	t->sched.tsan_fiber = __tsan_create_fiber(0);
+#endif
+	t->saved_sp = tangle__ctx_init(t->stack_hi, task_entry, t);
+
+	__atomic_fetch_add(&rt->tasks_spawned, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&rt->tasks_live, 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED, memory_order_release);
+	tangle__schedule(t);
+	return t;
+}
+
+/* ---- Public task API --------------------------------------------------------- */
+
+tangle_task *tangle_spawn_at(const char *name, tangle_fn fn, void *arg,
+                             const tangle_site *site)
+{
+	struct tangle_task *self = tangle__current();
+	if (!self) {
+		errno = EPERM;
+		return NULL;
+	}
+	if (!fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return tangle__spawn(self->rt, name, fn, arg, site, false);
+}
+
+tangle_task *tangle_spawn_on_at(tangle_runtime *rt, const char *name,
+                                tangle_fn fn, void *arg, const tangle_site *site)
+{
+	if (!rt || !fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return tangle__spawn(rt, name, fn, arg, site, false);
+}
+
+int tangle__join_thread(struct tangle_task *t, void **result)
+{
+	(void)result;
+	uint32_t d = atomic_load(&t->sched.done);
+	while (d != 1) {
+		if (d == 0 && !atomic_compare_exchange_strong(&t->sched.done, &d, 2))
+			continue;
+		tangle__futex_wait(&t->sched.done, 2);
+		d = atomic_load(&t->sched.done);
+	}
+	return TANGLE_OK;
+}
+
+static int join_task(struct tangle_task *t, const tangle_site *site)
+{
+	int err = tangle__wait_check();
+	if (err)
+		return err;
+	tangle__spin_lock(&t->sched.lock);
+	if (atomic_load_explicit(&t->sched.done, memory_order_acquire) == 1) {
+		tangle__spin_unlock(&t->sched.lock);
+		return TANGLE_OK;
+	}
+	struct tangle_waiter *w = tangle__waiter_begin(
+		TANGLE_DEBUG_WAIT_JOIN, TANGLE_DEBUG_OP_JOIN, t, 0, -1, site);
+	tangle__waitq_push(&t->sched.joiners, w);
+	tangle__spin_unlock(&t->sched.lock);
+	uint8_t s = tangle__waiter_wait(w);
+	return s == TANGLE_DEBUG_WAITER_CANCELLED ? TANGLE_ECANCELED : TANGLE_OK;
+}
+
+int tangle_join_at(tangle_task *t, void **result, const tangle_site *site)
+{
+	if (!t)
+		return TANGLE_EINVAL;
+	struct tangle_task *self = tangle__current();
+	if (t == self)
+		return TANGLE_EJOIN;
+	uint8_t h = TANGLE__H_JOINABLE;
+	if (!atomic_compare_exchange_strong(&t->sched.handle, &h, TANGLE__H_JOINING))
+		return TANGLE_EJOIN;
+	int err = self ? join_task(t, site) : tangle__join_thread(t, result);
+	if (err) {
+		atomic_store(&t->sched.handle, TANGLE__H_JOINABLE);
+		return err;
+	}
+	if (result)
+		*result = t->sched.result;
+	atomic_store(&t->sched.handle, TANGLE__H_RELEASED);
+	tangle__task_release(t);
+	return TANGLE_OK;
+}
+
+int tangle_detach(tangle_task *t)
+{
+	if (!t)
+		return TANGLE_EINVAL;
+	uint8_t h = TANGLE__H_JOINABLE;
+	if (!atomic_compare_exchange_strong(&t->sched.handle, &h, TANGLE__H_DETACHED))
+		return TANGLE_EJOIN;
+	atomic_fetch_or(&t->flags, TANGLE_DEBUG_TASKF_DETACHED);
+	tangle__task_release(t);
+	return TANGLE_OK;
+}
+
+int tangle_yield_at(const tangle_site *site)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	struct tangle_task *t = w ? w->current : NULL;
+	if (!t)
+		return TANGLE_ENOTASK;
+	TANGLE_DBG({
+		t->wait.kind = TANGLE_DEBUG_WAIT_YIELD;
+		t->wait.op = TANGLE_DEBUG_OP_YIELD;
+		t->wait.object = NULL;
+		t->wait.site = site;
+		t->wait.since = w->clock;
+		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_WOKEN,
+		                      memory_order_relaxed);
+	});
+	(void)site;
+	tangle__switch_out(w, t, TANGLE__ACT_YIELD);
+	return TANGLE_OK;
+}
+
+int tangle_sleep_ms_at(uint64_t ms, const tangle_site *site)
+{
+	int err = tangle__wait_check();
+	if (err)
+		return err;
+	struct tangle_waiter *w = tangle__waiter_begin(
+		TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, NULL, 0,
+		ms > INT64_MAX ? INT64_MAX : (int64_t)ms, site);
+	uint8_t s = tangle__waiter_wait(w);
+	return s == TANGLE_DEBUG_WAITER_CANCELLED ? TANGLE_ECANCELED : TANGLE_OK;
+}
+
+tangle_task *tangle_task_current(void)
+{
+	return tangle__current();
+}
+
+uint64_t tangle_task_id(const tangle_task *t)
+{
+	return t ? t->id : 0;
+}
+
+const char *tangle_task_name(const tangle_task *t)
+{
+	return t ? t->name : NULL;
+}
+
+int tangle_cancel(tangle_task *t)
+{
+	if (!t)
+		return TANGLE_EINVAL;
+	atomic_fetch_or(&t->flags, TANGLE_DEBUG_TASKF_CANCEL_REQUESTED);
+	tangle__wake(t);
+	return TANGLE_OK;
+}
+
+int tangle_task_cancelled(void)
+{
+	struct tangle_task *t = tangle__current();
+	return t && (atomic_load(&t->flags) & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED);
+}

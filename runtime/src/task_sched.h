@@ -1,0 +1,62 @@
+/*
+ * task_scheduler.h — the scheduler's part of a task record (not in the debug
+ * layout). Included by internal.h inside struct tangle_task.
+ *
+ * `state` is the one word that decides who may resume a task:
+ *   NEW      slot being set up or free: wakes are ignored
+ *   QUEUED   in a run queue (or about to be): exactly one worker owns it
+ *   RUNNING  on a worker
+ *   NOTIFIED running, and woken meanwhile: its next suspension requeues it
+ *   PARKED   suspended, off its stack: the next wake queues it
+ *   DONE     finished: wakes are ignored
+ * Only the worker that switched away from a task moves it RUNNING -> PARKED
+ * (after leaving its stack), so a task is never resumed on two workers and a
+ * wake is never lost.
+ */
+#ifndef TANGLE_TASK_SCHED_H
+#define TANGLE_TASK_SCHED_H
+
+enum {
+	TANGLE__S_NEW = 0,
+	TANGLE__S_QUEUED = 1,
+	TANGLE__S_RUNNING = 2,
+	TANGLE__S_NOTIFIED = 3,
+	TANGLE__S_PARKED = 4,
+	TANGLE__S_DONE = 5,
+};
+
+/* What the handle of a task allows (tangle_join / tangle_detach). */
+enum {
+	TANGLE__H_JOINABLE = 0,
+	TANGLE__H_JOINING = 1,
+	TANGLE__H_DETACHED = 2,
+	TANGLE__H_RELEASED = 3,  /* joined, or the slot is free */
+};
+
+struct tangle_task_sched {
+	_Atomic uint32_t state;          /* TANGLE__S_* */
+	_Atomic uint32_t refs;           /* 2 at spawn: the handle and the run */
+	_Atomic uint32_t done;           /* futex: 0 running, 1 finished,
+	                                    2 running with a thread joining */
+	_Atomic uint8_t handle;          /* TANGLE__H_* */
+	_Atomic uint8_t unpark;          /* a waker's wake not yet consumed */
+	uint8_t main;                    /* the tangle_runtime_run() task */
+	struct tangle_task *next;        /* global queue / free list link */
+	tangle_fn fn;
+	void *arg;
+	void *result;
+	tangle_spinlock lock;            /* guards joiners and `done` changes */
+	struct tangle_waitq joiners;     /* tasks in tangle_join on this one */
+	/* timer (driver.c), under the runtime's timer lock */
+	uint64_t timer_deadline;
+	int32_t timer_index;             /* in the heap, -1 when not armed */
+	_Atomic uint32_t io_revents;     /* set by the driver (io.c) */
+	/* stack (stack.c): the mapping, guard page included */
+	void *stack_map;
+	size_t stack_map_size;
+	/* sanitizers' fiber state */
+	void *asan_fake_stack;
+	void *tsan_fiber;
+};
+
+#endif /* TANGLE_TASK_SCHED_H */

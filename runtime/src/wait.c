@@ -1,0 +1,207 @@
+/*
+ * wait.c — the one waiter record and fair queue under every primitive.
+ *
+ * Ownership rules
+ *  - A waiter is queued and removed only under its queue's lock. Granters
+ *    remove it, then grant it (state, granted_at), then wake its task, all
+ *    under that lock.
+ *  - Only the waiting task aborts its own wait (timeout, cancellation): it
+ *    takes the lock and removes the waiter if it is still WAITING. So a
+ *    waiter leaves WAITING exactly once, and a grant is never lost or
+ *    given twice.
+ *  - After a grant the waiting task may return (and reuse or leave its
+ *    waiter) as soon as it sees the state; the granter touches nothing of
+ *    the waiter after the state store, only the task record (which lives in
+ *    a slab and is never unmapped while its runtime lives).
+ *  - w->queue is read by the waiting task without the lock (atomically),
+ *    to find the lock; a queued waiter's object outlives the wait.
+ */
+#include "scheduler.h"
+
+void tangle__waitq_init(struct tangle_waitq *q, tangle_spinlock *lock,
+                        void (*after_abort)(struct tangle_waitq *))
+{
+	q->head = q->tail = NULL;
+	q->count = 0;
+	q->lock = lock;
+	q->after_abort = after_abort;
+}
+
+void tangle__waitq_push(struct tangle_waitq *q, struct tangle_waiter *w)
+{
+	w->next = NULL;
+	w->prev = q->tail;
+	if (q->tail)
+		q->tail->next = w;
+	else
+		q->head = w;
+	q->tail = w;
+	DBG_STORE(q->count, q->count + 1);
+	w->was_queued = 1;
+	__atomic_store_n(&w->queue, q, __ATOMIC_RELEASE);
+	atomic_fetch_add_explicit(&w->task->live_wakers, 1, memory_order_relaxed);
+}
+
+void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		q->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		q->tail = w->prev;
+	w->next = w->prev = NULL;
+	DBG_STORE(q->count, q->count - 1);
+	__atomic_store_n(&w->queue, NULL, __ATOMIC_RELEASE);
+	atomic_fetch_sub_explicit(&w->task->live_wakers, 1, memory_order_relaxed);
+}
+
+void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
+                         void *object, uint32_t count, uint64_t deadline,
+                         const tangle_site *site)
+{
+	w->next = w->prev = NULL;
+	w->task = tangle__current();
+	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
+	                      memory_order_relaxed);
+	w->kind = kind;
+	w->op = op;
+	w->was_queued = 0;
+	w->count = count;
+	w->object = object;
+	w->since = tangle__clock();
+	w->deadline = deadline;
+	w->granted_at = 0;
+	w->site = site;
+	w->what = NULL;
+	w->select = NULL;
+	w->queue = NULL;
+	w->value = NULL;
+	w->result = 0;
+}
+
+uint64_t tangle__deadline(int64_t timeout_ms)
+{
+	if (timeout_ms < 0)
+		return 0;
+	if (timeout_ms > INT64_MAX / 2000000)
+		timeout_ms = INT64_MAX / 2000000;
+	uint64_t d = tangle__clock_precise() + (uint64_t)timeout_ms * 1000000u;
+	return d ? d : 1;
+}
+
+struct tangle_waiter *tangle__waiter_begin(uint8_t kind, uint8_t op,
+                                           void *object, uint32_t count,
+                                           int64_t timeout_ms,
+                                           const tangle_site *site)
+{
+	struct tangle_task *t = tangle__current();
+	struct tangle_waiter *w = &t->wait;
+	tangle__waiter_init(w, kind, op, object, count, tangle__deadline(timeout_ms),
+	                    site);
+	return w;
+}
+
+bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
+{
+	if (w->select) {
+		struct tangle_waiter *none = NULL;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &w->select->winner, &none, w, memory_order_acq_rel,
+			    memory_order_acquire))
+			return false;
+	}
+	struct tangle_task *t = w->task;
+	/* Precise for timed waits: must_pass_on compares it with the
+	 * deadline. */
+	w->granted_at = w->deadline ? tangle__clock_precise() : tangle__clock();
+	atomic_store_explicit(&w->state, state, memory_order_release);
+	tangle__wake(t);
+	return true;
+}
+
+static bool cancelled(const struct tangle_task *t)
+{
+	return atomic_load_explicit(&t->flags, memory_order_acquire) &
+	       TANGLE_DEBUG_TASKF_CANCEL_REQUESTED;
+}
+
+/* Leave the wait with `state` (TIMEDOUT or CANCELLED) unless a granter got
+ * there first; returns false when w is mid-grant (the granter will wake
+ * us). */
+static bool abort_wait(struct tangle_waiter *w, uint8_t state)
+{
+	if (!w->was_queued) {
+		atomic_store_explicit(&w->state, state, memory_order_relaxed);
+		return true;
+	}
+	struct tangle_waitq *q = __atomic_load_n(&w->queue, __ATOMIC_ACQUIRE);
+	if (!q)
+		return false;
+	tangle__spin_lock(q->lock);
+	if (atomic_load_explicit(&w->state, memory_order_relaxed) ==
+	    TANGLE_DEBUG_WAITER_WAITING) {
+		tangle__waitq_remove(q, w);
+		atomic_store_explicit(&w->state, state, memory_order_relaxed);
+		if (q->after_abort)
+			q->after_abort(q);
+	}
+	tangle__spin_unlock(q->lock);
+	return true;
+}
+
+uint8_t tangle__waiter_wait(struct tangle_waiter *w)
+{
+	struct tangle_task *t = w->task;
+	bool armed = false;
+	for (;;) {
+		uint8_t s = atomic_load_explicit(&w->state, memory_order_acquire);
+		if (s != TANGLE_DEBUG_WAITER_WAITING)
+			break;
+		uint8_t abort = 0;
+		if (cancelled(t)) {
+			abort = TANGLE_DEBUG_WAITER_CANCELLED;
+		} else if (w->deadline) {
+			if (tangle__clock_precise() >= w->deadline)
+				abort = TANGLE_DEBUG_WAITER_TIMEDOUT;
+			else if (!armed) {
+				tangle__timer_arm(t, w->deadline);
+				armed = true;
+			}
+		}
+		if (abort && abort_wait(w, abort))
+			continue; /* re-read the final state */
+		tangle__suspend();
+	}
+	if (armed)
+		tangle__timer_disarm(t);
+	return atomic_load_explicit(&w->state, memory_order_acquire);
+}
+
+bool tangle__waiter_must_pass_on(const struct tangle_waiter *w, int *err)
+{
+	if (atomic_load_explicit(&w->state, memory_order_acquire) !=
+	    TANGLE_DEBUG_WAITER_GRANTED)
+		return false;
+	if (cancelled(w->task)) {
+		*err = TANGLE_ECANCELED;
+		return true;
+	}
+	if (w->deadline && w->granted_at > w->deadline) {
+		*err = TANGLE_ETIMEDOUT;
+		return true;
+	}
+	return false;
+}
+
+int tangle__wait_check(void)
+{
+	struct tangle_task *t = tangle__current();
+	if (!t)
+		return TANGLE_ENOTASK;
+	if (cancelled(t))
+		return TANGLE_ECANCELED;
+	return TANGLE_OK;
+}
