@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Build tangle's benchmarks and tokio's, run them side by side, print a table.
+
+    bench/compare.py [--rounds 5] [--reps 3] [--target-ms 200] [filter ...]
+
+Builds (unless --no-build) the C benchmarks in BUILD (default build-bench/,
+CMake Release) as tangle-bench (debug table on) and tangle-bench-nodebug
+(off), and bench/peers/tokio offline with cargo into BUILD/tokio. Then, for
+each round and each benchmark, runs the three programs one after the other
+(in a rotating order, so none is always first) and keeps each run's median
+ns/op. The table shows, per benchmark, the median over rounds of those
+medians: tangle, tangle without the table, the table's cost (on/off - 1:
+the median over rounds of back-to-back pairs, and from the minimums), tokio,
+and tokio/tangle (> 1: tangle is faster). This machine's timing drifts by
+10-20% over seconds (a shared VM), hence short runs, rotation and rounds.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TOKIO_DIR = os.path.join(HERE, "peers", "tokio")
+LINE = re.compile(r"^bench (\S+) median_ns=([\d.]+) min_ns=([\d.]+) reps=(\d+) iters=(\d+)$")
+VARIANTS = ("tangle", "nodebug", "tokio")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def build(build_dir, build_type):
+    log(f"== building tangle's benchmarks in {build_dir} ({build_type})")
+    subprocess.run(["cmake", "-S", ROOT, "-B", build_dir, f"-DCMAKE_BUILD_TYPE={build_type}",
+                    "-DTANGLE_BUILD_BENCH=ON", "-DTANGLE_BUILD_TESTS=OFF",
+                    "-DTANGLE_BUILD_EXAMPLES=OFF", "-DTANGLE_BUILD_INSPECT=OFF",
+                    "-DTANGLE_SANITIZE="], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build_dir, "-j2", "--target",
+                    "tangle_bench", "tangle_bench_nodebug"], check=True)
+    log("== building tokio's benchmarks (offline, release)")
+    # cargo reads bench/peers/tokio/.cargo/config.toml (the offline source
+    # replacement) because it runs from that directory.
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(build_dir, "tokio"))
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=TOKIO_DIR, env=env,
+                   check=True)
+
+
+def programs(build_dir):
+    return {
+        "tangle": [os.path.join(build_dir, "bench", "tangle-bench")],
+        "nodebug": [os.path.join(build_dir, "bench", "tangle-bench-nodebug")],
+        "tokio": [os.path.join(build_dir, "tokio", "release", "tangle-peer-tokio")],
+    }
+
+
+def bench_names(progs, filters):
+    out = subprocess.run(progs["tangle"] + ["--list"], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return [n for n in out if not filters or any(f in n for f in filters)]
+
+
+def run_one(cmd, name, env):
+    """One run of one benchmark: (median, min) ns/op, or None if it failed."""
+    proc = subprocess.run(cmd + [name], capture_output=True, text=True, env=env)
+    for line in proc.stdout.splitlines():
+        m = LINE.match(line)
+        if m and m.group(1) == name:
+            return float(m.group(2)), float(m.group(3))
+    log(f"   {os.path.basename(cmd[0])} {name}: no result (exit {proc.returncode}) "
+        f"{proc.stderr.strip()[-300:]}")
+    return None
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def fmt(x, spec="{:.1f}"):
+    return "-" if x is None else spec.format(x)
+
+
+def pct(a, b):
+    return None if a is None or b is None or b == 0 else (a / b - 1) * 100
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("filters", nargs="*", help="run only benchmarks whose name contains one")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--build-type", default="Release")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=3, help="runs per program invocation")
+    ap.add_argument("--target-ms", type=int, default=200, help="duration of one run")
+    ap.add_argument("--workers", type=int, default=2, help="workers of the _mt runtimes")
+    ap.add_argument("--json", help="also write every measurement to this file")
+    args = ap.parse_args()
+
+    build_dir = os.path.abspath(args.build_dir)
+    if not args.no_build:
+        build(build_dir, args.build_type)
+    progs = programs(build_dir)
+    names = bench_names(progs, args.filters)
+    env = dict(os.environ, BENCH_REPS=str(args.reps), BENCH_TARGET_MS=str(args.target_ms),
+               BENCH_WORKERS=str(args.workers))
+
+    load_before = os.getloadavg()
+    started = time.time()
+    runs = {n: {v: [] for v in VARIANTS} for n in names}
+    for r in range(args.rounds):
+        for i, name in enumerate(names):
+            k = (r + i) % len(VARIANTS)
+            for variant in VARIANTS[k:] + VARIANTS[:k]:
+                res = run_one(progs[variant], name, env)
+                if res:
+                    runs[name][variant].append(res)
+            log(f"   round {r + 1}/{args.rounds} {name}: " + "  ".join(
+                f"{v}={runs[name][v][-1][0]:.1f}" if runs[name][v] else f"{v}=-"
+                for v in VARIANTS))
+    load_after = os.getloadavg()
+
+    def med(name, variant):
+        xs = [m for m, _ in runs[name][variant]]
+        return statistics.median(xs) if xs else None
+
+    def paired_cost(name):
+        """Median over rounds of on/off - 1, each pair run back to back."""
+        pairs = [(a[0], b[0]) for a, b in zip(runs[name]["tangle"], runs[name]["nodebug"])]
+        if not pairs or len(runs[name]["tangle"]) != len(runs[name]["nodebug"]):
+            return pct(med(name, "tangle"), med(name, "nodebug"))
+        return statistics.median((a / b - 1) * 100 for a, b in pairs)
+
+    def best(name, variant):
+        xs = [m for _, m in runs[name][variant]]
+        return min(xs) if xs else None
+
+    print(f"# {cpu_model()}, nproc {os.cpu_count()}, {platform.system()} "
+          f"{platform.release()}")
+    print(f"# {args.rounds} rounds x {args.reps} runs of ~{args.target_ms} ms per program and "
+          f"benchmark; _mt = {args.workers} workers; load average "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after, "
+          f"{time.time() - started:.0f} s")
+    print("# ns/op: median over rounds of each run's median; table cost = tangle/no-table - 1,"
+          " median over rounds of back-to-back pairs; cost (min) = from the minimums")
+    header = ["benchmark", "tangle", "no table", "table cost", "cost (min)", "tokio",
+              "tokio/tangle"]
+    rows = []
+    for name in names:
+        on, off, tk = med(name, "tangle"), med(name, "nodebug"), med(name, "tokio")
+        rows.append([name, fmt(on), fmt(off), fmt(paired_cost(name), "{:+.1f}%"),
+                     fmt(pct(best(name, "tangle"), best(name, "nodebug")), "{:+.1f}%"),
+                     fmt(tk), fmt(None if on is None or tk is None else tk / on, "{:.2f}x")])
+    widths = [max(len(str(row[c])) for row in [header] + rows) for c in range(len(header))]
+    for j, row in enumerate([header] + rows):
+        cells = [str(c).ljust(w) if k == 0 else str(c).rjust(w)
+                 for k, (c, w) in enumerate(zip(row, widths))]
+        print("| " + " | ".join(cells) + " |")
+        if j == 0:
+            print("|" + "|".join("-" * (w + 1) + (":" if k else "-")
+                                 for k, w in enumerate(widths)) + "|")
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"cpu": cpu_model(), "nproc": os.cpu_count(),
+                       "load": [load_before, load_after], "rounds": args.rounds,
+                       "reps": args.reps, "target_ms": args.target_ms,
+                       "workers": args.workers, "runs": runs}, f, indent=1)
+    return 0 if all(runs[n][v] for n in names for v in VARIANTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
