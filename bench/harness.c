@@ -81,7 +81,9 @@ static void *measure(void *arg)
 	if (reps > BENCH_MAX_REPS)
 		reps = BENCH_MAX_REPS;
 
-	uint64_t n = calibrate(b->fn, target_ns);
+	uint64_t n = bench_env("BENCH_ITERS", 0);
+	if (n == 0)
+		n = calibrate(b->fn, target_ns);
 	double per_op[BENCH_MAX_REPS];
 	for (uint64_t i = 0; i < reps; i++)
 		per_op[i] = (double)b->fn(n) / (double)n;

@@ -7,6 +7,8 @@
  * runs the whole measurement in its main task: calibration runs that grow n
  * until one run takes >= 20 ms (they are the warm-up), n scaled to
  * BENCH_TARGET_MS (default 300) per run, then BENCH_REPS (default 5) runs.
+ * BENCH_ITERS=n skips the calibration and runs n operations per run (for
+ * instruction counts under valgrind, see bench/instr.py).
  * It prints one line per benchmark, the same line as bench/peers/tokio:
  *
  *     bench <name> median_ns=<x> min_ns=<y> reps=<r> iters=<n>

@@ -44,8 +44,25 @@ where
     rt.block_on(async move { tokio::spawn(fut).await.expect("bench task") })
 }
 
-/// Calibrates n so one run takes about BENCH_TARGET_MS (the calibration
-/// runs are the warm-up), then runs BENCH_REPS times and prints the line.
+/// Grows n until a run takes >= 20 ms (these runs are the warm-up), then
+/// scales it so that one run takes about target_ns.
+fn calibrate<F, Fut>(rt: &Runtime, body: &F, target_ns: f64) -> u64
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = Duration> + Send + 'static,
+{
+    let mut n: u64 = 16;
+    loop {
+        let t = run_task(rt, body, n).as_nanos() as f64;
+        if t >= 20e6 || n >= 1 << 36 {
+            return ((n as f64) * target_ns / t.max(1.0)).max(16.0) as u64;
+        }
+        n *= if t < 2e6 { 10 } else { 2 };
+    }
+}
+
+/// Calibrates n so one run takes about BENCH_TARGET_MS (or takes
+/// BENCH_ITERS), runs BENCH_REPS times and prints the line.
 fn measure<F, Fut>(name: &str, rt: &Runtime, body: F)
 where
     F: Fn(u64) -> Fut,
@@ -53,15 +70,10 @@ where
 {
     let target_ns = env_u64("BENCH_TARGET_MS", 300) as f64 * 1e6;
     let reps = env_u64("BENCH_REPS", 5).max(1) as usize;
-    let mut n: u64 = 16;
-    loop {
-        let t = run_task(rt, &body, n).as_nanos() as f64;
-        if t >= 20e6 || n >= 1 << 36 {
-            n = ((n as f64) * target_ns / t.max(1.0)).max(16.0) as u64;
-            break;
-        }
-        n *= if t < 2e6 { 10 } else { 2 };
-    }
+    let n = match env_u64("BENCH_ITERS", 0) {
+        0 => calibrate(rt, &body, target_ns),
+        n => n,
+    };
     let mut per_op: Vec<f64> = (0..reps)
         .map(|_| run_task(rt, &body, n).as_nanos() as f64 / n as f64)
         .collect();
