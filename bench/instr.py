@@ -17,6 +17,7 @@ builds the programs); this script does not build.
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,8 @@ def parse(path):
                 if len(parts) >= 2 and fn is not None:
                     self_ir[fn] = self_ir.get(fn, 0) + int(parts[1])
             elif line.startswith("fn="):
-                fn = line[3:].strip()
+                # fn'2: the same function entered again on another stack
+                fn = re.sub(r"'\d+$", "", line[3:].strip())
             elif line.startswith("calls="):
                 after_call = True
             elif line.startswith(("summary:", "totals:")):
