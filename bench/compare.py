@@ -60,10 +60,13 @@ def programs(build_dir):
     }
 
 
+def listing(cmd):
+    return subprocess.run(cmd + ["--list"], check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
 def bench_names(progs, filters):
-    out = subprocess.run(progs["tangle"] + ["--list"], check=True, capture_output=True,
-                         text=True).stdout.split()
-    return [n for n in out if not filters or any(f in n for f in filters)]
+    return [n for n in listing(progs["tangle"]) if not filters or any(f in n for f in filters)]
 
 
 def run_one(cmd, name, env):
@@ -120,11 +123,14 @@ def main():
 
     load_before = os.getloadavg()
     started = time.time()
+    has = {v: set(listing(progs[v])) for v in VARIANTS}
     runs = {n: {v: [] for v in VARIANTS} for n in names}
     for r in range(args.rounds):
         for i, name in enumerate(names):
             k = (r + i) % len(VARIANTS)
             for variant in VARIANTS[k:] + VARIANTS[:k]:
+                if name not in has[variant]:
+                    continue
                 res = run_one(progs[variant], name, env)
                 if res:
                     runs[name][variant].append(res)
@@ -179,7 +185,7 @@ def main():
                        "load": [load_before, load_after], "rounds": args.rounds,
                        "reps": args.reps, "target_ms": args.target_ms,
                        "workers": args.workers, "runs": runs}, f, indent=1)
-    return 0 if all(runs[n][v] for n in names for v in VARIANTS) else 1
+    return 0 if all(runs[n][v] for n in names for v in VARIANTS if n in has[v]) else 1
 
 
 if __name__ == "__main__":

@@ -62,5 +62,6 @@ int bench_run(const bench *b);
 /* The benchmarks, by file. */
 extern const bench bench_tasks[];    /* bench_tasks.c, ends with {0} */
 extern const bench bench_sync[];     /* bench_sync.c, ends with {0} */
+extern const bench bench_switch[];   /* bench_switch.c (not sanitized) */
 
 #endif /* BENCH_HARNESS_H */

@@ -25,7 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from compare import programs, bench_names, log  # noqa: E402
+from compare import programs, bench_names, listing, log  # noqa: E402
 
 VARIANTS = ("tangle", "nodebug", "tokio")
 
@@ -82,11 +82,15 @@ def main():
     progs = programs(os.path.abspath(args.build_dir))
     names = bench_names(progs, args.filters)
     n1, n2 = args.iters
+    has = {v: set(listing(progs[v])) for v in VARIANTS}
     rows, hot = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             per_op, fns = {}, {}
             for v in VARIANTS:
+                if name not in has[v]:
+                    per_op[v] = None
+                    continue
                 try:
                     a_fn, a = callgrind(progs[v], name, n1, tmp, f"{v}.{name}")
                     b_fn, b = callgrind(progs[v], name, n2, tmp, f"{v}.{name}")

@@ -15,7 +15,13 @@
 #error "BENCH_DEBUG_TABLE must be set by bench/CMakeLists.txt"
 #endif
 
-static const bench *const groups[] = {bench_tasks, bench_sync};
+static const bench *const groups[] = {
+#if BENCH_HAVE_SWITCH
+	bench_switch,
+#endif
+	bench_tasks,
+	bench_sync,
+};
 
 static int wanted(const char *name, int argc, char **argv)
 {
