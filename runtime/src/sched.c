@@ -438,8 +438,9 @@ void tangle__suspend(void)
 {
 	struct tangle_worker *w = tangle__worker_self();
 	struct tangle_task *t = w->current;
+	/* release: a reader that sees WAITING sees the wait record too */
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_WAITING,
-	                                 memory_order_relaxed));
+	                                 memory_order_release));
 	tangle__switch_out(w, t, TANGLE__ACT_SUSPEND);
 }
 

@@ -174,7 +174,6 @@ void tangle__slabs_free(struct tangle_runtime *rt)
 /* ---- Overflow reports --------------------------------------------------------- */
 
 static struct sigaction old_segv;
-static pthread_once_t signals_once = PTHREAD_ONCE_INIT;
 
 static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 {
@@ -265,19 +264,24 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		raise(sig); /* sent, not a fault: it would not repeat */
 }
 
-static void signals_install(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-}
-
+/* Installed by every tangle_runtime_new unless ours is in place already,
+ * so a handler set after ours (a test framework's, say) is chained to
+ * instead of silently replacing the overflow report. */
 void tangle__signals_init(void)
 {
-	pthread_once(&signals_once, signals_install);
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	struct sigaction cur;
+	if (sigaction(SIGSEGV, NULL, &cur) == 0 &&
+	    !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_segv)) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_segv;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGSEGV, &sa, &old_segv);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 void *tangle__altstack_enter(void)

@@ -1,0 +1,216 @@
+/* test_runtime.c — runtimes: both flavours, spawn_on and join from plain
+ * threads, many tasks, several runtimes, run called again. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "rt_test.h"
+
+static void *inc(void *arg)
+{
+	atomic_fetch_add((_Atomic long *)arg, 1);
+	return arg;
+}
+
+static void *flavour_body(void *arg)
+{
+	_Atomic long *n = arg;
+	assert_non_null(tangle_runtime_current());
+	inc(n);
+	return NULL;
+}
+
+static void both_flavours_run_the_main_task(void **state)
+{
+	(void)state;
+	_Atomic long n = 0;
+	rt_test_run(0, flavour_body, &n);
+	rt_test_run(1, flavour_body, &n);
+	rt_test_run(3, flavour_body, &n);
+	assert_int_equal(atomic_load(&n), 3);
+	tangle_runtime *rt = tangle_runtime_new(NULL); /* defaults */
+	assert_non_null(rt);
+	assert_int_equal(tangle_runtime_run(rt, flavour_body, &n), TANGLE_OK);
+	assert_int_equal(tangle_runtime_run(rt, NULL, NULL), TANGLE_EINVAL);
+	assert_int_equal(tangle_runtime_run(NULL, flavour_body, &n), TANGLE_EINVAL);
+	tangle_runtime_free(rt);
+	tangle_runtime_free(NULL);
+}
+
+static void spawn_on_and_join_from_a_plain_thread(void **state)
+{
+	(void)state;
+	tangle_config cfg = {.workers = 2};
+	tangle_runtime *rt = tangle_runtime_new(&cfg);
+	_Atomic long n = 0;
+	tangle_task *t[50];
+	for (int i = 0; i < 50; i++)
+		t[i] = tangle_spawn_on(rt, "outside", inc, &n);
+	for (int i = 0; i < 50; i++) {
+		void *r;
+		assert_int_equal(tangle_join(t[i], &r), TANGLE_OK);
+		assert_ptr_equal(r, &n);
+	}
+	assert_int_equal(atomic_load(&n), 50);
+	errno = 0;
+	assert_null(tangle_spawn_on(NULL, "x", inc, &n));
+	assert_int_equal(errno, EINVAL);
+	tangle_runtime_free(rt);
+}
+
+struct outside {
+	tangle_runtime *rt;
+	_Atomic long n;
+	_Atomic int done;
+};
+
+static void *spawner_thread(void *arg)
+{
+	struct outside *o = arg;
+	tangle_task *t = tangle_spawn_on(o->rt, "from-thread", inc, &o->n);
+	tangle_join(t, NULL);
+	atomic_store(&o->done, 1);
+	return NULL;
+}
+
+static void *current_thread_body(void *arg)
+{
+	struct outside *o = arg;
+	pthread_t th;
+	pthread_create(&th, NULL, spawner_thread, o);
+	while (!atomic_load(&o->done))
+		tangle_sleep_ms(1);
+	pthread_join(th, NULL);
+	return NULL;
+}
+
+static void a_thread_spawns_on_a_current_thread_runtime(void **state)
+{
+	(void)state;
+	tangle_config cfg = {.current_thread = 1};
+	struct outside o = {0};
+	o.rt = tangle_runtime_new(&cfg);
+	assert_int_equal(tangle_runtime_run(o.rt, current_thread_body, &o), TANGLE_OK);
+	assert_int_equal(atomic_load(&o.n), 1);
+	/* Spawned while nobody runs it: runs at the next run. */
+	tangle_task *t = tangle_spawn_on(o.rt, "later", inc, &o.n);
+	assert_int_equal(tangle_runtime_run(o.rt, flavour_body, &o.n), TANGLE_OK);
+	assert_int_equal(atomic_load(&o.n), 3);
+	assert_int_equal(tangle_detach(t), TANGLE_OK);
+	tangle_runtime_free(o.rt);
+}
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+enum { MANY = 1000 }; /* each TSan fiber reserves ~1 MiB of trace memory */
+#else
+enum { MANY = 10000 };
+#endif
+
+static void *child(void *arg)
+{
+	_Atomic long *n = arg;
+	tangle_yield();
+	atomic_fetch_add(n, 1);
+	return NULL;
+}
+
+static void *many_body(void *arg)
+{
+	(void)arg;
+	_Atomic long n = 0;
+	tangle_task **t = malloc(MANY * sizeof *t);
+	for (int i = 0; i < MANY; i++) {
+		t[i] = tangle_spawn("child", child, &n);
+		assert_non_null(t[i]);
+	}
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(tangle_join(t[i], NULL), TANGLE_OK);
+	assert_int_equal(atomic_load(&n), MANY);
+	free(t);
+	return NULL;
+}
+
+static void ten_thousand_tasks_spawn_and_join(void **state)
+{
+	(void)state;
+	rt_test_both(many_body, NULL);
+}
+
+static void *tree(void *arg)
+{
+	uintptr_t depth = (uintptr_t)arg;
+	if (!depth)
+		return (void *)1;
+	tangle_task *a = tangle_spawn("l", tree, (void *)(depth - 1));
+	tangle_task *b = tangle_spawn("r", tree, (void *)(depth - 1));
+	void *ra, *rb;
+	tangle_join(a, &ra);
+	tangle_join(b, &rb);
+	return (void *)((uintptr_t)ra + (uintptr_t)rb);
+}
+
+static void *tree_body(void *arg)
+{
+	(void)arg;
+	assert_int_equal((uintptr_t)tree((void *)10), 1024);
+	return NULL;
+}
+
+static void nested_spawns_form_a_tree(void **state)
+{
+	(void)state;
+	rt_test_both(tree_body, NULL);
+	rt_test_run(4, tree_body, NULL);
+}
+
+static void several_runtimes_coexist(void **state)
+{
+	(void)state;
+	tangle_config a = {.workers = 2, .name = "a"}, b = {.current_thread = 1};
+	tangle_runtime *ra = tangle_runtime_new(&a), *rb = tangle_runtime_new(&b);
+	_Atomic long n = 0;
+	assert_int_equal(tangle_runtime_run(rb, many_body, NULL), TANGLE_OK);
+	assert_int_equal(tangle_runtime_run(ra, tree_body, NULL), TANGLE_OK);
+	tangle_task *t = tangle_spawn_on(ra, "x", inc, &n);
+	tangle_join(t, NULL);
+	tangle_runtime_free(ra);
+	tangle_runtime_free(rb);
+	assert_int_equal(atomic_load(&n), 1);
+}
+
+static void *sleepy(void *arg)
+{
+	(void)arg;
+	tangle_sleep_ms(100000);
+	return NULL;
+}
+
+static void free_abandons_live_tasks(void **state)
+{
+	(void)state;
+	tangle_config cfg = {.workers = 2};
+	tangle_runtime *rt = tangle_runtime_new(&cfg);
+	for (int i = 0; i < 10; i++)
+		tangle_detach(tangle_spawn_on(rt, "sleepy", sleepy, NULL));
+	struct timespec ts = {0, 10000000};
+	nanosleep(&ts, NULL);
+	tangle_runtime_free(rt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(both_flavours_run_the_main_task),
+		cmocka_unit_test(spawn_on_and_join_from_a_plain_thread),
+		cmocka_unit_test(a_thread_spawns_on_a_current_thread_runtime),
+		cmocka_unit_test(ten_thousand_tasks_spawn_and_join),
+		cmocka_unit_test(nested_spawns_form_a_tree),
+		cmocka_unit_test(several_runtimes_coexist),
+		cmocka_unit_test(free_abandons_live_tasks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
