@@ -1,0 +1,289 @@
+/*
+ * decode_objects.c — lock-like objects, their waiter queues and holders.
+ *
+ * Objects come from the registry list (visited set, capped) and, when a
+ * wait or a hold names an object missing from it (a torn registry), from a
+ * read of that address. Queues are walked by NEXT with a visited set and a
+ * cap; a waiter that is some task's inline WAIT is taken from the task
+ * already decoded (no second read), others (select waiters on a stack) are
+ * read once. Holders of an object are derived from every task's HOLDs, the
+ * object's owner and hand-off, and waiters granted but not yet claimed.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ti.h"
+
+struct heads {
+	uint64_t q1, q2;
+};
+
+static bool is_object_wait(int kind)
+{
+	return kind >= TANGLE_DEBUG_WAIT_MUTEX && kind <= TANGLE_DEBUG_WAIT_NOTIFY;
+}
+
+static uint32_t add_object(tangle_session *s, uint64_t addr, int in_registry,
+                           ti_vec *objs, ti_vec *heads, uint64_t *next)
+{
+	const ti_layout *L = &s->L;
+	const int O = TANGLE_DR_OBJECT;
+	uint32_t size = L->rec_size[O];
+	uint8_t rec[TI_MAX_RECORD];
+	if (!size || objs->len >= TI_MAX_OBJECTS)
+		return TI_NONE;
+	if (ti_read(s, addr, rec, size) < size) {
+		ti_problem_add(s, addr, "object record at 0x%" PRIx64 " unreadable", addr);
+		return TI_NONE;
+	}
+	ti_object *o = ti_vec_push(objs, sizeof(*o));
+	struct heads *h = ti_vec_push(heads, sizeof(*h));
+	if (!o || !h)
+		return TI_NONE;
+	uint32_t idx = (uint32_t)objs->len - 1;
+	if (ti_map_put(&s->obj_by_addr, addr, idx))
+		return TI_NONE;
+	o->addr = addr;
+	o->in_registry = (uint8_t)in_registry;
+	o->kind = (uint8_t)ti_get(L, rec, O, TANGLE_DF_OBJECT_KIND);
+	o->flags = (uint8_t)ti_get(L, rec, O, TANGLE_DF_OBJECT_FLAGS);
+	o->name = ti_read_string(s, ti_get(L, rec, O, TANGLE_DF_OBJECT_NAME));
+	o->created = ti_read_site(s, ti_get(L, rec, O, TANGLE_DF_OBJECT_CREATED_AT));
+	o->owner_id = ti_get(L, rec, O, TANGLE_DF_OBJECT_OWNER_ID);
+	o->owner_since = ti_get(L, rec, O, TANGLE_DF_OBJECT_OWNER_SINCE);
+	o->value = ti_get_signed(L, rec, O, TANGLE_DF_OBJECT_VALUE);
+	o->capacity = ti_get_signed(L, rec, O, TANGLE_DF_OBJECT_CAPACITY);
+	o->handed_to = ti_get(L, rec, O, TANGLE_DF_OBJECT_HANDED_TO);
+	o->handed_at = ti_get(L, rec, O, TANGLE_DF_OBJECT_HANDED_AT);
+	o->acquisitions = ti_get(L, rec, O, TANGLE_DF_OBJECT_ACQUISITIONS);
+	o->contentions = ti_get(L, rec, O, TANGLE_DF_OBJECT_CONTENTIONS);
+	o->longest_hold = ti_get(L, rec, O, TANGLE_DF_OBJECT_LONGEST_HOLD);
+	o->last_sender = ti_get(L, rec, O, TANGLE_DF_OBJECT_LAST_SENDER);
+	o->last_receiver = ti_get(L, rec, O, TANGLE_DF_OBJECT_LAST_RECEIVER);
+	o->elem_size = ti_get(L, rec, O, TANGLE_DF_OBJECT_ELEM_SIZE);
+	o->owner = o->handed = TI_NONE;
+	if (o->kind == TANGLE_DEBUG_OBJ_NONE || o->kind > TANGLE_DEBUG_OBJ_TASK)
+		ti_problem_add(s, addr, "object at 0x%" PRIx64 ": unknown kind %u",
+		               addr, o->kind);
+	h->q1 = ti_get(L, rec, O, TANGLE_DF_OBJECT_WAITERS);
+	h->q2 = ti_get(L, rec, O, TANGLE_DF_OBJECT_WAITERS2);
+	if (next)
+		*next = ti_get(L, rec, O, TANGLE_DF_OBJECT_NEXT);
+	return idx;
+}
+
+static uint32_t object_at(tangle_session *s, uint64_t addr, ti_vec *objs,
+                          ti_vec *heads)
+{
+	uint64_t v;
+	if (!addr)
+		return TI_NONE;
+	if (ti_map_get(&s->obj_by_addr, addr, &v))
+		return (uint32_t)v;
+	if (ti_map_get(&s->task_by_addr, addr, &v))
+		return TI_NONE; /* a task, not an object */
+	uint32_t idx = add_object(s, addr, 0, objs, heads, NULL);
+	if (idx == TI_NONE) /* remember the failure: do not read it again */
+		ti_map_put(&s->obj_by_addr, addr, TI_NONE);
+	return idx;
+}
+
+/* The task's inline waiter if addr is one, else NULL. */
+static ti_wait *inline_wait(tangle_session *s, uint64_t addr)
+{
+	const ti_field *wf = &s->L.f[TANGLE_DR_TASK][TANGLE_DF_TASK_WAIT];
+	uint64_t v;
+	if (!wf->size || addr < wf->off ||
+	    !ti_map_get(&s->task_by_addr, addr - wf->off, &v))
+		return NULL;
+	return &s->tasks[v].wait;
+}
+
+static ti_wait **walk_queue(tangle_session *s, uint32_t oi, uint64_t head,
+                            uint32_t *count, const char *which)
+{
+	ti_vec q = {0};
+	uint32_t size = s->L.rec_size[TANGLE_DR_WAITER];
+	uint8_t rec[TI_MAX_RECORD];
+	ti_visit_begin(s);
+	for (uint64_t p = head; p;) {
+		ti_object *o = &s->objs[oi];
+		if (ti_visit(s, p)) {
+			ti_problem_add(s, o->addr, "%s queue of %s \"%s\" loops back to 0x%" PRIx64,
+			               which, ti_obj_kind_name(o->kind), o->name, p);
+			o->truncated = 1;
+			break;
+		}
+		if (q.len >= TI_MAX_QUEUE) {
+			ti_problem_add(s, o->addr, "%s queue of %s \"%s\" cut at %u waiters",
+			               which, ti_obj_kind_name(o->kind), o->name, TI_MAX_QUEUE);
+			o->truncated = 1;
+			break;
+		}
+		ti_wait *w = inline_wait(s, p);
+		if (!w) {
+			if (!size || s->extra_waits.len >= TI_MAX_EXTRA_WAITERS ||
+			    ti_read(s, p, rec, size) < size) {
+				ti_problem_add(s, p, "waiter at 0x%" PRIx64 " in the %s queue of %s "
+				               "\"%s\" unreadable", p, which,
+				               ti_obj_kind_name(o->kind), o->name);
+				o->truncated = 1;
+				break;
+			}
+			w = ti_alloc(&s->A, sizeof(*w));
+			ti_wait **slot = ti_vec_push(&s->extra_waits, sizeof(*slot));
+			if (!w || !slot)
+				break;
+			*slot = w;
+			ti_decode_wait(s, rec, p, w);
+			uint64_t v;
+			if (ti_map_get(&s->task_by_addr, w->task_addr, &v))
+				w->task = (uint32_t)v;
+			w->obj = oi;
+		}
+		ti_wait **slot = ti_vec_push(&q, sizeof(*slot));
+		if (!slot)
+			break;
+		*slot = w;
+		w->queued = 1;
+		p = w->next;
+	}
+	*count = (uint32_t)q.len;
+	ti_wait **out = NULL;
+	if (q.len) {
+		out = ti_alloc(&s->A, q.len * sizeof(*out));
+		if (out)
+			memcpy(out, q.data, q.len * sizeof(*out));
+		else
+			*count = 0;
+	}
+	ti_vec_free(&q);
+	return out;
+}
+
+struct pair {
+	uint32_t obj, task;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	if (x->obj != y->obj)
+		return x->obj < y->obj ? -1 : 1;
+	return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/* A task granted obj that has not run since counts as holding it. */
+static bool unclaimed_grant(const ti_task *t)
+{
+	const ti_wait *w = &t->wait;
+	return w->state == TANGLE_DEBUG_WAITER_GRANTED && w->obj != TI_NONE &&
+	       w->kind >= TANGLE_DEBUG_WAIT_MUTEX && w->kind <= TANGLE_DEBUG_WAIT_SEM &&
+	       w->granted_at && t->last_ran_at < w->granted_at;
+}
+
+static tangle_error *holders(tangle_session *s)
+{
+	ti_vec pairs = {0};
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		ti_task *t = &s->tasks[i];
+		for (uint32_t h = 0; h < t->nholds; h++) {
+			struct pair *p = t->holds[h].obj == TI_NONE ? NULL :
+			                 ti_vec_push(&pairs, sizeof(*p));
+			if (p)
+				*p = (struct pair){t->holds[h].obj, i};
+		}
+		if (unclaimed_grant(t)) {
+			struct pair *p = ti_vec_push(&pairs, sizeof(*p));
+			if (p)
+				*p = (struct pair){t->wait.obj, i};
+		}
+	}
+	for (uint32_t i = 0; i < s->nobjs; i++) {
+		ti_object *o = &s->objs[i];
+		uint64_t v;
+		if (o->owner_id && ti_map_get(&s->task_by_id, o->owner_id, &v))
+			o->owner = (uint32_t)v;
+		if (o->handed_to && ti_map_get(&s->task_by_id, o->handed_to, &v))
+			o->handed = (uint32_t)v;
+		uint32_t add[2] = {o->owner, o->handed};
+		for (int k = 0; k < 2; k++) {
+			if (add[k] == TI_NONE)
+				continue;
+			struct pair *p = ti_vec_push(&pairs, sizeof(*p));
+			if (p)
+				*p = (struct pair){i, add[k]};
+		}
+	}
+	struct pair *P = pairs.data;
+	if (pairs.len)
+		qsort(P, pairs.len, sizeof(*P), cmp_pair);
+	for (size_t i = 0; i < pairs.len;) {
+		size_t j = i;
+		while (j < pairs.len && P[j].obj == P[i].obj)
+			j++;
+		ti_object *o = &s->objs[P[i].obj];
+		o->holders = ti_alloc(&s->A, (j - i) * sizeof(uint32_t));
+		if (!o->holders) {
+			ti_vec_free(&pairs);
+			return &tangle_error_out_of_memory;
+		}
+		for (size_t k = i; k < j; k++)
+			if (k == i || P[k].task != P[k - 1].task)
+				o->holders[o->nholders++] = P[k].task;
+		i = j;
+	}
+	ti_vec_free(&pairs);
+	return NULL;
+}
+
+tangle_error *ti_decode_objects(tangle_session *s)
+{
+	ti_vec objs = {0}, heads = {0};
+	uint64_t cap = TI_MAX_OBJECTS;
+	ti_visit_begin(s);
+	for (uint64_t p = s->obj_head; p;) {
+		if (ti_visit(s, p)) {
+			ti_problem_add(s, p, "object registry loops back to 0x%" PRIx64, p);
+			break;
+		}
+		if (objs.len >= cap) {
+			ti_problem_add(s, p, "more than %" PRIu64 " objects; rest not read", cap);
+			break;
+		}
+		uint64_t next = 0;
+		if (add_object(s, p, 1, &objs, &heads, &next) == TI_NONE)
+			break;
+		p = next;
+	}
+	size_t in_registry = objs.len;
+	if (s->obj_count > in_registry && !s->opt.torn)
+		ti_problem_add(s, s->obj_head, "object registry: %" PRIu64 " objects "
+		               "announced, %zu read", s->obj_count, in_registry);
+	/* waits and holds naming objects the registry did not list */
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		ti_task *t = &s->tasks[i];
+		ti_wait *w = &t->wait;
+		uint64_t v;
+		if (w->kind == TANGLE_DEBUG_WAIT_JOIN) {
+			if (ti_map_get(&s->task_by_addr, w->object, &v))
+				w->target = (uint32_t)v;
+		} else if (is_object_wait(w->kind) && w->state != TANGLE_DEBUG_WAITER_NONE) {
+			w->obj = object_at(s, w->object, &objs, &heads);
+		}
+		for (uint32_t h = 0; h < t->nholds; h++)
+			t->holds[h].obj = object_at(s, t->holds[h].object, &objs, &heads);
+	}
+	s->objs = objs.data;
+	s->nobjs = (uint32_t)objs.len;
+	struct heads *H = heads.data;
+	for (uint32_t i = 0; i < s->nobjs; i++) {
+		s->objs[i].q1 = walk_queue(s, i, H[i].q1, &s->objs[i].nq1,
+		                           s->objs[i].kind == TANGLE_DEBUG_OBJ_CHAN ?
+		                           "sender" : "waiter");
+		s->objs[i].q2 = walk_queue(s, i, H[i].q2, &s->objs[i].nq2, "receiver");
+	}
+	ti_vec_free(&heads);
+	return holders(s);
+}

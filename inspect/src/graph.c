@@ -1,0 +1,291 @@
+/*
+ * graph.c — the wait-for graph: task -> the tasks that must act before it
+ * can go on. Edges come from the task's own active wait (its inline WAITER
+ * in state WAITING):
+ *   mutex      the owner (or the task it was handed to, unclaimed)
+ *   rwlock     writer: every holder; reader: the writer, and the nearest
+ *              writer queued ahead (the queue is fair)
+ *   semaphore  the permit holders, and the waiter queued just ahead (FIFO);
+ *              itself only if what it asks can never fit beside what it holds
+ *   channel    send on a full channel: waiting receivers + last receiver;
+ *              receive on an empty one: waiting senders + last sender
+ *   join       the joined task while it has not finished
+ * and a runnable task waits for the task its worker is running. Edges are
+ * "hard" when the wait has no deadline. Stored as CSR (edge_start/edges),
+ * at most TI_MAX_EDGES per task, built in one pass: O(tasks + queues).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ti.h"
+
+#define TI_MAX_EDGES 256
+
+bool ti_waiting(const ti_task *t)
+{
+	return t->state == TANGLE_DEBUG_TASK_WAITING &&
+	       t->wait.state == TANGLE_DEBUG_WAITER_WAITING;
+}
+
+uint32_t ti_task_index(const tangle_session *s, uint64_t id)
+{
+	uint64_t v;
+	return ti_map_get(&s->task_by_id, id, &v) ? (uint32_t)v : TI_NONE;
+}
+
+const ti_hold *ti_hold_of(const tangle_session *s, uint32_t task, uint32_t obj)
+{
+	const ti_task *t = &s->tasks[task];
+	for (uint32_t i = 0; i < t->nholds; i++)
+		if (t->holds[i].obj == obj)
+			return &t->holds[i];
+	return NULL;
+}
+
+static bool granted_to(const tangle_session *s, uint32_t h, uint32_t obj)
+{
+	const ti_task *t = &s->tasks[h];
+	if (s->objs[obj].handed == h && !ti_hold_of(s, h, obj))
+		return true;
+	return t->wait.state == TANGLE_DEBUG_WAITER_GRANTED && t->wait.obj == obj &&
+	       t->wait.granted_at && t->last_ran_at < t->wait.granted_at &&
+	       !ti_hold_of(s, h, obj);
+}
+
+static int holder_mode(const tangle_session *s, uint32_t h, uint32_t obj)
+{
+	const ti_hold *hd = ti_hold_of(s, h, obj);
+	if (hd)
+		return hd->mode;
+	if (s->objs[obj].owner == h)
+		return TANGLE_DEBUG_HOLD_EXCLUSIVE;
+	const ti_wait *w = &s->tasks[h].wait;
+	if (w->obj == obj && w->op == TANGLE_DEBUG_OP_READ)
+		return TANGLE_DEBUG_HOLD_SHARED;
+	if (w->obj == obj && w->op == TANGLE_DEBUG_OP_ACQUIRE)
+		return TANGLE_DEBUG_HOLD_PERMITS;
+	return TANGLE_DEBUG_HOLD_EXCLUSIVE;
+}
+
+static uint64_t permits_held(const tangle_session *s, uint32_t h, uint32_t obj)
+{
+	const ti_task *t = &s->tasks[h];
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < t->nholds; i++)
+		if (t->holds[i].obj == obj)
+			n += t->holds[i].count ? t->holds[i].count : 1;
+	return n;
+}
+
+struct ebuf {
+	ti_edge e[TI_MAX_EDGES];
+	uint32_t n;
+};
+
+static void add(struct ebuf *b, uint32_t to, uint32_t obj, int kind, int hard)
+{
+	if (to == TI_NONE || b->n >= TI_MAX_EDGES)
+		return;
+	for (uint32_t i = 0; i < b->n; i++)
+		if (b->e[i].to == to && b->e[i].kind == kind)
+			return;
+	b->e[b->n++] = (ti_edge){to, obj, (uint8_t)kind, (uint8_t)hard};
+}
+
+static bool q_waiting(const ti_wait *w)
+{
+	return w->state == TANGLE_DEBUG_WAITER_WAITING && w->task != TI_NONE;
+}
+
+/* For each queued waiter: the conflicting waiter just ahead of it. */
+static void queue_order(tangle_session *s)
+{
+	for (uint32_t i = 0; i < s->nobjs; i++) {
+		ti_object *o = &s->objs[i];
+		if (o->kind != TANGLE_DEBUG_OBJ_RWLOCK && o->kind != TANGLE_DEBUG_OBJ_SEM)
+			continue;
+		uint32_t prev = TI_NONE, prev_writer = TI_NONE;
+		for (uint32_t k = 0; k < o->nq1; k++) {
+			ti_wait *w = o->q1[k];
+			if (!q_waiting(w))
+				continue;
+			if (o->kind == TANGLE_DEBUG_OBJ_RWLOCK && w->op == TANGLE_DEBUG_OP_READ)
+				w->ahead = prev_writer;
+			else
+				w->ahead = prev;
+			prev = w->task;
+			if (w->op != TANGLE_DEBUG_OP_READ)
+				prev_writer = w->task;
+		}
+	}
+}
+
+static void edges_of(tangle_session *s, uint32_t i, struct ebuf *b)
+{
+	const ti_task *t = &s->tasks[i];
+	const ti_wait *w = &t->wait;
+	b->n = 0;
+	if (t->state == TANGLE_DEBUG_TASK_RUNNABLE && t->worker >= 0 &&
+	    t->rt < s->nrts) {
+		const ti_runtime *rt = &s->rts[t->rt];
+		for (uint32_t k = 0; k < rt->nworkers; k++) {
+			const ti_worker *wk = &s->workers[rt->first_worker + k];
+			if (wk->index == (uint32_t)t->worker &&
+			    wk->state == TANGLE_DEBUG_WORKER_RUNNING && wk->task != i)
+				add(b, wk->task, TI_NONE, TI_E_WORKER, 0);
+		}
+		return;
+	}
+	if (!ti_waiting(t))
+		return;
+	int hard = w->deadline == 0;
+	if (w->kind == TANGLE_DEBUG_WAIT_JOIN) {
+		if (w->target != TI_NONE &&
+		    s->tasks[w->target].state != TANGLE_DEBUG_TASK_DONE &&
+		    s->tasks[w->target].state != TANGLE_DEBUG_TASK_CANCELLED)
+			add(b, w->target, TI_NONE, TI_E_JOINED, hard);
+		return;
+	}
+	if (w->obj == TI_NONE)
+		return;
+	const ti_object *o = &s->objs[w->obj];
+	switch (w->kind) {
+	case TANGLE_DEBUG_WAIT_MUTEX:
+	case TANGLE_DEBUG_WAIT_RWLOCK:
+		for (uint32_t k = 0; k < o->nholders; k++) {
+			uint32_t h = o->holders[k];
+			if (w->op == TANGLE_DEBUG_OP_READ &&
+			    holder_mode(s, h, w->obj) == TANGLE_DEBUG_HOLD_SHARED)
+				continue;
+			add(b, h, w->obj, granted_to(s, h, w->obj) ? TI_E_GRANTED : TI_E_OWNER,
+			    hard);
+		}
+		add(b, w->ahead, w->obj, TI_E_AHEAD, hard);
+		break;
+	case TANGLE_DEBUG_WAIT_SEM:
+		for (uint32_t k = 0; k < o->nholders; k++) {
+			uint32_t h = o->holders[k];
+			if (h == i && (o->capacity <= 0 ||
+			               w->count + permits_held(s, i, w->obj) <= (uint64_t)o->capacity))
+				continue; /* its own permits do not block it */
+			add(b, h, w->obj, granted_to(s, h, w->obj) ? TI_E_GRANTED : TI_E_OWNER,
+			    hard);
+		}
+		add(b, w->ahead, w->obj, TI_E_AHEAD, hard);
+		break;
+	case TANGLE_DEBUG_WAIT_CHAN: {
+		if (o->flags & TANGLE_DEBUG_OBJF_CLOSED)
+			break;
+		if (w->op == TANGLE_DEBUG_OP_SEND) {
+			if (o->capacity <= 0 || o->value < o->capacity ||
+			    (o->flags & TANGLE_DEBUG_OBJF_UNBOUNDED))
+				break;
+			for (uint32_t k = 0; k < o->nq2; k++)
+				if (q_waiting(o->q2[k]))
+					add(b, o->q2[k]->task, w->obj, TI_E_RECEIVER, hard);
+			add(b, ti_task_index(s, o->last_receiver), w->obj, TI_E_RECEIVER, hard);
+		} else if (w->op == TANGLE_DEBUG_OP_RECV) {
+			if (o->value > 0)
+				break;
+			for (uint32_t k = 0; k < o->nq1; k++)
+				if (q_waiting(o->q1[k]))
+					add(b, o->q1[k]->task, w->obj, TI_E_SENDER, hard);
+			add(b, ti_task_index(s, o->last_sender), w->obj, TI_E_SENDER, hard);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+tangle_error *ti_graph(tangle_session *s)
+{
+	queue_order(s);
+	free(s->edge_start);
+	free(s->edges);
+	s->edges = NULL;
+	s->edge_start = calloc((size_t)s->ntasks + 1, sizeof(uint32_t));
+	if (!s->edge_start)
+		return &tangle_error_out_of_memory;
+	struct ebuf *b = malloc(sizeof(*b));
+	ti_vec all = {0};
+	if (!b)
+		return &tangle_error_out_of_memory;
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		edges_of(s, i, b);
+		s->edge_start[i] = (uint32_t)all.len;
+		for (uint32_t k = 0; k < b->n; k++) {
+			ti_edge *e = ti_vec_push(&all, sizeof(*e));
+			if (!e) {
+				free(b);
+				ti_vec_free(&all);
+				return &tangle_error_out_of_memory;
+			}
+			*e = b->e[k];
+		}
+	}
+	s->edge_start[s->ntasks] = (uint32_t)all.len;
+	s->edges = all.data;
+	free(b);
+	return NULL;
+}
+
+uint32_t ti_chain(tangle_session *s, ti_arena *a, uint32_t start,
+                  ti_step **out, int *cycle)
+{
+	ti_step steps[TI_MAX_CHAIN];
+	uint32_t seen[TI_MAX_CHAIN], n = 0;
+	uint32_t cur = start;
+	*cycle = 0;
+	while (n < TI_MAX_CHAIN) {
+		ti_step *st = &steps[n];
+		memset(st, 0, sizeof(*st));
+		st->task = cur;
+		st->obj = s->tasks[cur].wait.obj;
+		seen[n++] = cur;
+		uint32_t ne = ti_nedges(s, cur);
+		const ti_edge *e = ti_edges(s, cur);
+		if (ne == 0)
+			break;
+		st->edge = e[0].kind;
+		if (e[0].obj != TI_NONE)
+			st->obj = e[0].obj;
+		uint32_t nto = ne > 16 ? 16 : ne;
+		st->to = ti_alloc(a, nto * sizeof(uint32_t));
+		if (!st->to)
+			break;
+		for (uint32_t k = 0; k < ne && st->nto < nto; k++) {
+			bool dup = false;
+			for (uint32_t j = 0; j < st->nto; j++)
+				dup |= st->to[j] == e[k].to;
+			if (!dup)
+				st->to[st->nto++] = e[k].to;
+		}
+		/* next: back to the start closes a cycle; else the first unseen */
+		uint32_t next = TI_NONE;
+		for (uint32_t k = 0; k < st->nto; k++) {
+			if (st->to[k] == start) {
+				*cycle = 1;
+				break;
+			}
+			bool was = false;
+			for (uint32_t j = 0; j < n; j++)
+				was |= seen[j] == st->to[k];
+			if (!was && next == TI_NONE)
+				next = st->to[k];
+		}
+		if (*cycle)
+			break;
+		if (next == TI_NONE) {
+			*cycle = 2; /* it loops, but not through the start */
+			break;
+		}
+		cur = next;
+	}
+	*out = ti_alloc(a, n * sizeof(ti_step));
+	if (!*out)
+		return 0;
+	memcpy(*out, steps, n * sizeof(ti_step));
+	return n;
+}

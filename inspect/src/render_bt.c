@@ -1,0 +1,198 @@
+/*
+ * render_bt.c — async backtraces: one task's header (state, duration,
+ * parent, spawn site, labels, spans) and its frames from the frontend's
+ * unwinder — a suspended task from its saved context, a running task from
+ * its worker thread. The runtime's own frames (functions tangle_*, files
+ * under runtime/src/) are trimmed unless asked; the frame where the task
+ * waits is marked with what it waits for. Without an unwinder, the wait
+ * site stands in for the frames.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ti.h"
+
+#define TI_BT_FRAMES 64
+
+static bool runtime_frame(const tangle_frame *f)
+{
+	return strncmp(f->function, "tangle_", 7) == 0 ||
+	       strstr(f->file, "runtime/src/") != NULL;
+}
+
+/* "mutex "ledger"", "send on channel "jobs"", "sleep"... */
+static void awaiting(const tangle_session *s, const ti_task *t, char *buf, size_t len)
+{
+	const ti_wait *w = &t->wait;
+	char o[128];
+	ti_fmt_obj(o, sizeof(o), s, w->obj);
+	switch (w->kind) {
+	case TANGLE_DEBUG_WAIT_MUTEX:
+	case TANGLE_DEBUG_WAIT_NOTIFY:
+		snprintf(buf, len, "%s", o);
+		break;
+	case TANGLE_DEBUG_WAIT_RWLOCK:
+		snprintf(buf, len, "%s %s", w->op == TANGLE_DEBUG_OP_READ ?
+		         "read-lock" : "write-lock", o);
+		break;
+	case TANGLE_DEBUG_WAIT_SEM:
+		snprintf(buf, len, "%u permit%s of %s", w->count, w->count == 1 ? "" : "s", o);
+		break;
+	case TANGLE_DEBUG_WAIT_CHAN:
+		snprintf(buf, len, "%s %s", w->op == TANGLE_DEBUG_OP_SEND ? "send on" :
+		         "receive from", o);
+		break;
+	case TANGLE_DEBUG_WAIT_JOIN:
+		if (w->target != TI_NONE)
+			snprintf(buf, len, "join task %" PRIu64 " \"%s\"",
+			         s->tasks[w->target].id, s->tasks[w->target].name);
+		else
+			snprintf(buf, len, "join");
+		break;
+	case TANGLE_DEBUG_WAIT_IO:
+		snprintf(buf, len, "I/O on fd %u", w->count);
+		break;
+	case TANGLE_DEBUG_WAIT_PARK:
+		snprintf(buf, len, "park \"%s\"", w->what ? w->what : "");
+		break;
+	case TANGLE_DEBUG_WAIT_BLOCKING:
+		snprintf(buf, len, "a blocking call");
+		break;
+	default:
+		snprintf(buf, len, "%s", ti_wait_kind_name(w->kind));
+	}
+}
+
+static void header(tangle_session *s, FILE *out, const ti_task *t)
+{
+	char d[32], site[160];
+	uint64_t since = 0;
+	if (t->state == TANGLE_DEBUG_TASK_WAITING)
+		since = t->wait.since;
+	else if (t->state == TANGLE_DEBUG_TASK_RUNNING)
+		since = t->last_ran_at;
+	else if (t->state == TANGLE_DEBUG_TASK_RUNNABLE)
+		since = t->woken_at;
+	else
+		since = t->finished_at;
+	for (uint32_t k = 0; k < s->nworkers && t->state == TANGLE_DEBUG_TASK_RUNNING; k++)
+		if (s->workers[k].task == (uint32_t)(t - s->tasks) && s->workers[k].running_since)
+			since = s->workers[k].running_since;
+	fprintf(out, "task %" PRIu64 " \"%s\"  %s", t->id, t->name,
+	        ti_task_state_name(t->state));
+	if (since) {
+		ti_fmt_dur(d, sizeof(d), ti_age(s, since));
+		fprintf(out, " %s", d);
+	}
+	ti_fmt_site(site, sizeof(site), t->spawn_site);
+	if (t->parent_id)
+		fprintf(out, "  spawned by task %" PRIu64, t->parent_id);
+	else if (*site)
+		fprintf(out, "  spawned");
+	if (*site)
+		fprintf(out, " at %s", site);
+	fputc('\n', out);
+	if (t->nlabels) {
+		fprintf(out, "  labels:");
+		for (uint32_t i = 0; i < t->nlabels; i++)
+			fprintf(out, " %s=%s", t->labels[i].key, t->labels[i].value);
+		fputc('\n', out);
+	}
+	if (t->nspans) {
+		fprintf(out, "  spans:");
+		for (uint32_t i = 0; i < t->nspans; i++)
+			fprintf(out, "%s%s", i ? " > " : " ", t->spans[i].name);
+		if (t->span_depth > t->nspans)
+			fprintf(out, " > ... (%u deeper)", t->span_depth - t->nspans);
+		ti_fmt_dur(d, sizeof(d), ti_age(s, t->spans[t->nspans - 1].entered_at));
+		fprintf(out, "  (innermost entered %s ago)\n", d);
+	}
+	for (uint32_t i = 0; i < t->nholds; i++) {
+		const ti_hold *h = &t->holds[i];
+		char o[128];
+		ti_fmt_obj(o, sizeof(o), s, h->obj);
+		ti_fmt_dur(d, sizeof(d), ti_age(s, h->since));
+		ti_fmt_site(site, sizeof(site), h->site);
+		fprintf(out, "  holds %s (%s", o, ti_hold_mode_name(h->mode));
+		if (h->mode == TANGLE_DEBUG_HOLD_PERMITS)
+			fprintf(out, " %u", h->count);
+		fprintf(out, ") for %s%s%s\n", d, *site ? " at " : "", site);
+	}
+	if (t->hold_overflow)
+		fprintf(out, "  holds %u more not recorded\n", t->hold_overflow);
+}
+
+void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts *o)
+{
+	const ti_task *t = &s->tasks[ti];
+	header(s, out, t);
+	char mark[200] = "";
+	if (t->state == TANGLE_DEBUG_TASK_WAITING && t->wait.kind != TANGLE_DEBUG_WAIT_NONE) {
+		char a[180];
+		awaiting(s, t, a, sizeof(a));
+		snprintf(mark, sizeof(mark), "<- awaiting %s", a);
+	}
+	tangle_frame frames[TI_BT_FRAMES];
+	int n = -1;
+	const char *why = "no unwinder";
+	if (s->uw && t->state == TANGLE_DEBUG_TASK_RUNNING) {
+		uint32_t tid = 0;
+		for (uint32_t k = 0; k < s->nworkers; k++)
+			if (s->workers[k].task == ti)
+				tid = s->workers[k].tid;
+		why = "its worker thread cannot be unwound";
+		if (tid && s->uw->thread)
+			n = s->uw->thread(s->uw->ctx, tid, frames, TI_BT_FRAMES);
+	} else if (s->uw && s->uw->task) {
+		tangle_context ctx;
+		why = "no saved context";
+		if (ti_task_context(s, ti, &ctx) == 0) {
+			why = "cannot unwind its stack";
+			n = s->uw->task(s->uw->ctx, &ctx, frames, TI_BT_FRAMES);
+		}
+	}
+	if (n > TI_BT_FRAMES)
+		n = TI_BT_FRAMES;
+	if (n <= 0) {
+		char site[160];
+		ti_fmt_site(site, sizeof(site), t->wait.site);
+		if (t->state == TANGLE_DEBUG_TASK_WAITING && *site)
+			fprintf(out, "  at %s  %s  (%s: frames not shown)\n", site, mark, why);
+		else if (t->state == TANGLE_DEBUG_TASK_WAITING ||
+		         t->state == TANGLE_DEBUG_TASK_RUNNING ||
+		         t->state == TANGLE_DEBUG_TASK_RUNNABLE)
+			fprintf(out, "  (%s: frames not shown)\n", why);
+		return;
+	}
+	/* the marked frame: the wait site's function, else the first kept one */
+	int marked = -1;
+	const char *fn = t->wait.site ? t->wait.site->function : "";
+	for (int i = 0; i < n && marked < 0 && *mark; i++)
+		if (*fn && strcmp(frames[i].function, fn) == 0)
+			marked = i;
+	for (int i = 0; i < n && marked < 0 && *mark; i++)
+		if (o->all_frames || !runtime_frame(&frames[i]))
+			marked = i;
+	int num = 0;
+	for (int i = 0; i < n; i++) {
+		tangle_frame *f = &frames[i];
+		f->function[sizeof(f->function) - 1] = 0;
+		f->file[sizeof(f->file) - 1] = 0;
+		if (!o->all_frames && runtime_frame(f))
+			continue;
+		fprintf(out, "  #%d ", num++);
+		if (*f->function)
+			fprintf(out, "%s", f->function);
+		else
+			fprintf(out, "0x%" PRIx64, f->pc);
+		if (*f->file)
+			fprintf(out, " at %s:%u", ti_basename(f->file), f->line);
+		if (f->inlined)
+			fprintf(out, " (inlined)");
+		if (i == marked)
+			fprintf(out, "      %s", mark);
+		fputc('\n', out);
+	}
+	if (num == 0)
+		fprintf(out, "  (only runtime frames; --all shows them)\n");
+}
