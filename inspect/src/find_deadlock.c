@@ -175,7 +175,7 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 	}
 	/* shortest cycle back to start, BFS inside the component */
 	uint32_t cyc[TI_MAX_CHAIN], n = 0;
-	if (edge_to(s, start, start)) {
+	if (nm == 1 && edge_to(s, start, start)) {
 		cyc[n++] = start;
 	} else {
 		uint32_t *queue = malloc(nm * sizeof(*queue));
@@ -193,7 +193,7 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 				uint32_t w = e[k].to;
 				if (!dl_edge(&e[k]) || T->scc[w] != id)
 					continue;
-				if (w == start) {
+				if (w == start && v != start) {
 					last = v;
 					break;
 				}

@@ -1,0 +1,423 @@
+/*
+ * test_findings.c — every finding kind on a synthetic table, and the
+ * healthy counterpart of each that must give no finding.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scenarios.h"
+
+static tangle_session *open_ok(tb *b)
+{
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	if (err)
+		fail_msg("open: %s", err->message);
+	assert_non_null(s);
+	return s;
+}
+
+static int findings(tangle_session *s)
+{
+	int st;
+	char *out = tb_run(s, "triage --json", &st);
+	int n = 0;
+	for (char *p = strstr(out, "\"signature\""); p; p = strstr(p + 1, "\"signature\""))
+		n++;
+	assert_int_equal(st, n ? 1 : 0);
+	tangle_inspect_free(out);
+	return n;
+}
+
+static void expect_only(tangle_session *s, const char *kind, const char *shape)
+{
+	int st;
+	char *out = tb_run(s, "triage --json", &st);
+	char want[128];
+	snprintf(want, sizeof(want), "\"kind\": \"%s\",", kind);
+	if (!strstr(out, want))
+		fail_msg("no %s in:\n%s", kind, out);
+	if (shape) {
+		snprintf(want, sizeof(want), "\"shape\": \"%s\",", shape);
+		if (!strstr(out, want))
+			fail_msg("no shape %s in:\n%s", shape, out);
+	}
+	tangle_inspect_free(out);
+	assert_int_equal(st, 1);
+}
+
+static void test_lock_order(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3});
+	sc_lock_order(b, 12, 0, "accounts", "ledger");
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "lock-order");
+	assert_int_equal(findings(s), 1);
+	int st;
+	char *out = tb_run(s, "triage", &st);
+	assert_non_null(strstr(out, "DEADLOCK  lock-order cycle between 2 tasks"));
+	assert_non_null(strstr(out, "fix: take \"accounts\" before \"ledger\" everywhere"));
+	assert_non_null(strstr(out, "held by task 13 \"transfer-b\" since 4.1s (acquired bank.c:80 transfer)"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_self(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 7, .big_endian = 1});
+	sc_self(b, 5);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "self");
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_channel_ring(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 11});
+	sc_ring(b, 40);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "channel");
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_permits(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 2});
+	sc_permits(b, 3);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "permits");
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_join(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 5});
+	sc_join(b, 3);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "join");
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_mixed(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 9});
+	uint64_t m = tb_mutex(b, "registry");
+	uint64_t a = tb_task(b, 1, "owner", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t c = tb_task(b, 2, "child", TANGLE_DEBUG_TASK_WAITING);
+	tb_hold(b, a, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(90), tb_site(b, "m.c", "main_task", 5));
+	tb_wait(b, a, TANGLE_DEBUG_WAIT_JOIN, TANGLE_DEBUG_OP_JOIN, c, TB_S(91),
+	        tb_site(b, "m.c", "main_task", 9), 0);
+	tb_wait(b, c, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(91),
+	        tb_site(b, "m.c", "child_task", 20), 1);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "mixed");
+	/* the cycle explains the held-across-await too: one finding only */
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void held_scenario(tb *b, int waiters, uint64_t sleep_since)
+{
+	uint64_t m = tb_mutex(b, "cache");
+	uint64_t t = tb_task(b, 1, "refresher", TANGLE_DEBUG_TASK_WAITING);
+	tb_hold(b, t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, sleep_since - TB_MS(1),
+	        tb_site(b, "cache.c", "refresh", 30));
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, sleep_since,
+	        tb_site(b, "cache.c", "refresh", 33), 0);
+	for (int i = 0; i < waiters; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "get-%d", i);
+		uint64_t g = tb_task(b, 10 + (uint64_t)i, name, TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, g, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, sleep_since + TB_MS(5),
+		        tb_site(b, "cache.c", "get", 50), 1);
+	}
+}
+
+static void test_held_across_await(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 4});
+	held_scenario(b, 3, TB_S(97));
+	tangle_session *s = open_ok(b);
+	expect_only(s, "lock-held-across-await", NULL);
+	assert_int_equal(findings(s), 1);
+	/* a higher threshold: nothing */
+	int st;
+	char *out = tb_run(s, "triage --held-ms 5000 --stuck-ms 60000", &st);
+	assert_int_equal(st, 0);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+
+	/* healthy: the same hold across a sleep, nobody queues */
+	b = tb_new(&(tb_opts){.seed = 4});
+	held_scenario(b, 0, TB_S(97));
+	s = open_ok(b);
+	assert_int_equal(findings(s), 0);
+	tangle_session_free(s);
+	tb_free(b);
+	/* healthy: a short sleep */
+	b = tb_new(&(tb_opts){.seed = 4});
+	held_scenario(b, 3, NOW - TB_MS(20));
+	s = open_ok(b);
+	assert_int_equal(findings(s), 0);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void blocked_scenario(tb *b, uint64_t since)
+{
+	uint64_t hog = tb_task(b, 7, "hog", TANGLE_DEBUG_TASK_RUNNING);
+	tb_running(b, hog, 0, since);
+	for (int i = 0; i < 2; i++) {
+		uint64_t t = tb_task(b, 20 + (uint64_t)i, "starved", TANGLE_DEBUG_TASK_RUNNABLE);
+		tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_WORKER, 0);
+		tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_WOKEN_AT, since + TB_MS(10));
+	}
+}
+
+static void test_blocked_executor(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 6});
+	blocked_scenario(b, TB_S(97));
+	tangle_session *s = open_ok(b);
+	expect_only(s, "blocked-executor", NULL);
+	assert_int_equal(findings(s), 1);
+	int st;
+	char *out = tb_run(s, "triage", &st);
+	assert_non_null(strstr(out, "worker 0 (tid 1000) has run task 7 \"hog\" for 3.0s"));
+	assert_non_null(strstr(out, "is running on worker 0 (tid 1000) for 3.0s"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+
+	b = tb_new(&(tb_opts){.seed = 6});
+	blocked_scenario(b, NOW - TB_MS(30));
+	s = open_ok(b);
+	assert_int_equal(findings(s), 0);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_granted_not_claimed(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 8, .workers = 1});
+	uint64_t m = tb_mutex(b, "jobs");
+	uint64_t blk = tb_task(b, 1, "releaser", TANGLE_DEBUG_TASK_RUNNING);
+	tb_running(b, blk, 0, TB_S(94));
+	uint64_t g = tb_task(b, 2, "claimer", TANGLE_DEBUG_TASK_RUNNABLE);
+	uint64_t w = tb_task_waiter(b, g);
+	tb_set(b, TANGLE_DR_TASK, g, TANGLE_DF_TASK_WORKER, 0);
+	tb_set(b, TANGLE_DR_TASK, g, TANGLE_DF_TASK_LAST_RAN_AT, TB_S(90));
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_STATE, TANGLE_DEBUG_WAITER_GRANTED);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_KIND, TANGLE_DEBUG_WAIT_MUTEX);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_OP, TANGLE_DEBUG_OP_LOCK);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_OBJECT, m);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_SINCE, TB_S(91));
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_GRANTED_AT, TB_S(94));
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_SITE, tb_site(b, "g.c", "take_job", 12));
+	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_HANDED_TO, 2);
+	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_HANDED_AT, TB_S(94));
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = tb_task(b, 10 + (uint64_t)i, "taker", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, t, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(95),
+		        tb_site(b, "g.c", "take_job", 12), 1);
+	}
+	tangle_session *s = open_ok(b);
+	expect_only(s, "granted-not-claimed", NULL);
+	expect_only(s, "blocked-executor", NULL);
+	assert_int_equal(findings(s), 2);
+	int st;
+	char *out = tb_run(s, "why 10", &st);
+	assert_non_null(strstr(out, "handed to task 2 \"claimer\" 6.0s ago, not claimed"));
+	assert_non_null(strstr(out, "worker 0 (tid 1000) is busy running task 1 \"releaser\""));
+	assert_int_equal(st, 1);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_orphaned(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 10});
+	uint64_t m = tb_mutex(b, "config");
+	uint64_t gone = tb_task(b, 4, "loader", TANGLE_DEBUG_TASK_DONE);
+	tb_hold(b, gone, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(50), tb_site(b, "cfg.c", "load", 3));
+	tb_set(b, TANGLE_DR_TASK, gone, TANGLE_DF_TASK_FINISHED_AT, TB_S(51));
+	uint64_t w = tb_task(b, 5, "reader", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, w, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(60),
+	        tb_site(b, "cfg.c", "get", 9), 1);
+	/* a second mutex owned by a task that no longer exists at all */
+	uint64_t m2 = tb_mutex(b, "stats");
+	tb_set(b, TANGLE_DR_OBJECT, m2, TANGLE_DF_OBJECT_OWNER_ID, 999);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "orphaned-lock", NULL);
+	assert_int_equal(tb_count(s, "orphaned-lock", NULL), 2);
+	assert_int_equal(tb_count(s, "stuck", NULL), 0);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_lost_waker(void **state)
+{
+	(void)state;
+	for (int healthy = 0; healthy < 2; healthy++) {
+		tb *b = tb_new(&(tb_opts){.seed = 12});
+		for (int i = 0; i < 3; i++) {
+			uint64_t t = tb_task(b, 1 + (uint64_t)i, "custom", TANGLE_DEBUG_TASK_WAITING);
+			uint64_t w = tb_wait(b, t, TANGLE_DEBUG_WAIT_PARK, TANGLE_DEBUG_OP_PARK, 0, TB_S(90),
+			                     tb_site(b, "latch.c", "latch_wait", 14), 0);
+			tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_WHAT, tb_str(b, "latch"));
+			tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_LIVE_WAKERS, (uint64_t)healthy);
+		}
+		tangle_session *s = open_ok(b);
+		if (healthy) {
+			assert_int_equal(findings(s), 0);
+		} else {
+			expect_only(s, "lost-waker", NULL);
+			assert_int_equal(findings(s), 1); /* the three are one bug */
+		}
+		tangle_session_free(s);
+		tb_free(b);
+	}
+}
+
+static void test_stuck(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 13});
+	uint64_t m = tb_mutex(b, "index");
+	uint64_t h = tb_task(b, 1, "builder", TANGLE_DEBUG_TASK_RUNNABLE);
+	tb_hold(b, h, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(80), tb_site(b, "ix.c", "rebuild", 3));
+	tb_set(b, TANGLE_DR_TASK, h, TANGLE_DF_TASK_WOKEN_AT, TB_S(99));
+	for (int i = 0; i < 2; i++) {
+		uint64_t t = tb_task(b, 2 + (uint64_t)i, "query", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, t, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(90) + TB_S(i),
+		        tb_site(b, "ix.c", "search", 20), 1);
+	}
+	tangle_session *s = open_ok(b);
+	expect_only(s, "stuck", NULL);
+	assert_int_equal(findings(s), 1);
+	int st;
+	char *out = tb_run(s, "triage --stuck-ms 20000", &st);
+	assert_int_equal(st, 0);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_explained_not_stuck(void **state)
+{
+	(void)state;
+	/* q waits for m held by h; h waits for m2 held by s across a sleep:
+	 * one lock-held-across-await explains both; no stuck */
+	tb *b = tb_new(&(tb_opts){.seed = 14});
+	uint64_t m = tb_mutex(b, "outer"), m2 = tb_mutex(b, "inner");
+	uint64_t sl = tb_task(b, 1, "sleeper", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t h = tb_task(b, 2, "middle", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t q = tb_task(b, 3, "last", TANGLE_DEBUG_TASK_WAITING);
+	tb_hold(b, sl, m2, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(80), 0);
+	tb_wait(b, sl, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, TB_S(80), 0, 0);
+	tb_hold(b, h, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(80), 0);
+	tb_wait(b, h, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m2, TB_S(81), 0, 1);
+	tb_wait(b, q, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(82), 0, 1);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "lock-held-across-await", NULL);
+	assert_int_equal(findings(s), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_quiescence(void **state)
+{
+	(void)state;
+	for (int alive = 0; alive < 2; alive++) {
+		tb *b = tb_new(&(tb_opts){.seed = 15});
+		uint64_t jobs = tb_chan(b, "jobs", 4, 0), res = tb_chan(b, "results", 4, 0);
+		uint64_t w = tb_task(b, 1, "worker", TANGLE_DEBUG_TASK_WAITING);
+		uint64_t c = tb_task(b, 2, "collector", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, w, TANGLE_DEBUG_WAIT_CHAN, TANGLE_DEBUG_OP_RECV, jobs, TB_S(90),
+		        tb_site(b, "p.c", "work", 10), 2);
+		tb_wait(b, c, TANGLE_DEBUG_WAIT_CHAN, TANGLE_DEBUG_OP_RECV, res, TB_S(90),
+		        tb_site(b, "p.c", "collect", 20), 2);
+		if (alive) { /* a producer that sleeps: it may still send */
+			uint64_t p = tb_task(b, 3, "producer", TANGLE_DEBUG_TASK_WAITING);
+			uint64_t pw = tb_wait(b, p, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0,
+			                      TB_S(99), 0, 0);
+			tb_set(b, TANGLE_DR_WAITER, pw, TANGLE_DF_WAITER_DEADLINE, TB_S(101));
+		}
+		tangle_session *s = open_ok(b);
+		if (alive) {
+			assert_int_equal(findings(s), 0);
+		} else {
+			expect_only(s, "deadlock", "channel");
+			assert_int_equal(findings(s), 1);
+		}
+		tangle_session_free(s);
+		tb_free(b);
+	}
+}
+
+static void test_idle_server(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 16, .size = 64u << 20, .slab_capacity = 512});
+	sc_idle_server(b, 1, 2000);
+	tangle_session *s = open_ok(b);
+	assert_int_equal(findings(s), 0);
+	int st;
+	char *out = tb_run(s, "tasks --group", &st);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "2000    waiting   1m38s    io-read"));
+	assert_non_null(strstr(out, "2000    waiting   1m37s    recv channel \"requests\""));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_order),
+		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_channel_ring),
+		cmocka_unit_test(test_permits),
+		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_held_across_await),
+		cmocka_unit_test(test_blocked_executor),
+		cmocka_unit_test(test_granted_not_claimed),
+		cmocka_unit_test(test_orphaned),
+		cmocka_unit_test(test_lost_waker),
+		cmocka_unit_test(test_stuck),
+		cmocka_unit_test(test_explained_not_stuck),
+		cmocka_unit_test(test_quiescence),
+		cmocka_unit_test(test_idle_server),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
