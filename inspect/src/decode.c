@@ -674,7 +674,8 @@ tangle_error *ti_decode(tangle_session *s)
 		return &tangle_error_out_of_memory;
 
 	/* id order; then the maps */
-	qsort(s->tasks, s->ntasks, sizeof(*s->tasks), cmp_task_id);
+	if (s->ntasks)
+		qsort(s->tasks, s->ntasks, sizeof(*s->tasks), cmp_task_id);
 	ti_map_free(&s->task_by_id);
 	for (uint32_t i = 0; i < s->ntasks; i++) {
 		ti_task *t = &s->tasks[i];

@@ -136,7 +136,8 @@ static int cmp_str(const void *a, const void *b)
 
 void ti_sort_keys(const char **keys, uint32_t n)
 {
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	if (n)
+		qsort(keys, n, sizeof(*keys), cmp_str);
 }
 
 /* The function a task is best known by: its wait site, else spawn site. */

@@ -1,0 +1,293 @@
+/*
+ * test_decode.c — decoding by description: any layout and byte order gives
+ * the same view; versions are refused by major only, naming both; unknown
+ * ids are ignored and missing fields are absent; the task calls frontends
+ * use (task info, saved context, describe) and the readers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scenarios.h"
+
+static void build(tb *b)
+{
+	sc_lock_order(b, 12, 0, "accounts", "ledger");
+	uint64_t t = tb_task(b, 30, "api-handler", TANGLE_DEBUG_TASK_WAITING);
+	tb_label(b, t, "user", "alice");
+	tb_label(b, t, "route", "/pay");
+	tb_span(b, t, "request", tb_site(b, "api.c", "serve", 10), TB_S(98));
+	tb_span(b, t, "db-query", tb_site(b, "db.c", "query", 20), TB_S(99));
+	uint64_t w = tb_wait(b, t, TANGLE_DEBUG_WAIT_IO, TANGLE_DEBUG_OP_IO_READ, 0, TB_S(99),
+	                     tb_site(b, "/home/u/db.c", "query", 22), 0);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_COUNT, 7);
+}
+
+static char *run(tangle_session *s, const char *line)
+{
+	int st;
+	char *out = tb_run(s, line, &st);
+	assert_true(st == 0 || st == 1);
+	return out;
+}
+
+static void test_any_layout(void **state)
+{
+	(void)state;
+	char *ref = NULL;
+	const tb_opts opts[] = {{.seed = 0}, {.seed = 21, .big_endian = 1},
+	                        {.seed = 99, .base = 0x1000000}, {.seed = 5, .big_endian = 1}};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		tb *b = tb_new(&opts[i]);
+		build(b);
+		tangle_error *err = NULL;
+		tangle_session *s = tb_open(b, NOW, &err);
+		assert_null(err);
+		assert_int_equal(tangle_session_task_count(s), 3);
+		char *out = run(s, "triage");
+		char *tasks = run(s, "tasks");
+		size_t n = strlen(out) + strlen(tasks) + 1;
+		char *both = malloc(n);
+		snprintf(both, n, "%s%s", out, tasks);
+		tangle_inspect_free(out);
+		tangle_inspect_free(tasks);
+		if (!ref)
+			ref = both;
+		else {
+			assert_string_equal(ref, both);
+			free(both);
+		}
+		tangle_session_free(s);
+		tb_free(b);
+	}
+	assert_non_null(strstr(ref, "io-read fd 7"));
+	free(ref);
+}
+
+static void test_version_refused(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.major = 2, .minor = 3});
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	assert_null(s);
+	assert_non_null(err);
+	assert_int_equal(err->code, TANGLE_INSPECT_EVERSION);
+	assert_string_equal(err->message,
+	                    "debug table ABI version 2.3 cannot be read by this tangle, "
+	                    "which reads ABI version 1.x (up to 1.0)");
+	tangle_error_free(err);
+	tb_free(b);
+}
+
+static void test_newer_minor(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.minor = 9, .seed = 4});
+	build(b);
+	tb_layout_extra(b, TANGLE_DR_TASK, 31, 0, 8);   /* a field id we do not know */
+	tb_layout_extra(b, 11, 30, 4, 4);                /* a known record, new field */
+	tb_layout_extra(b, 200, 1, 0, 8);                /* a record we do not know */
+	tb_layout_extra(b, 200, 0, 0, 64);
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	assert_null(err);
+	assert_int_equal(tangle_session_task_count(s), 3);
+	assert_int_equal(tb_count(s, "deadlock", NULL), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_missing_fields(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 8});
+	build(b);
+	uint64_t t = tb_task(b, 50, "parked", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_PARK, TANGLE_DEBUG_OP_PARK, 0, TB_S(90), 0, 0);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_LIVE_WAKERS, 0);
+	tb_drop_field(b, TANGLE_DR_TASK, TANGLE_DF_TASK_LIVE_WAKERS);
+	tb_drop_field(b, TANGLE_DR_TASK, TANGLE_DF_TASK_LABELS);
+	tb_drop_field(b, TANGLE_DR_TASK, TANGLE_DF_TASK_SPANS);
+	tb_drop_field(b, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_CREATED_AT);
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	assert_null(err);
+	/* without LIVE_WAKERS nothing can be said about lost wakers */
+	assert_int_equal(tb_count(s, "lost-waker", NULL), 0);
+	assert_int_equal(tb_count(s, "deadlock", NULL), 1);
+	char *out = run(s, "bt 30");
+	assert_null(strstr(out, "labels:"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_not_a_table(void **state)
+{
+	(void)state;
+	tb *b = tb_new(NULL);
+	tangle_reader r;
+	tb_reader(b, &r);
+	/* no symbol: a reader without lookup */
+	tangle_reader nolookup = r;
+	nolookup.lookup = NULL;
+	tangle_session *s = NULL;
+	tangle_error *err = tangle_session_open(&nolookup, NULL, NULL, &s);
+	assert_non_null(err);
+	assert_int_equal(err->code, TANGLE_INSPECT_ENOTABLE);
+	assert_non_null(strstr(err->message, "tangle_debug_root"));
+	tangle_error_free(err);
+	/* bad magic */
+	tangle_session_options o = {.root = tb_root(b) + 64};
+	err = tangle_session_open(&r, NULL, &o, &s);
+	assert_non_null(err);
+	assert_int_equal(err->code, TANGLE_INSPECT_ENOTABLE);
+	tangle_error_free(err);
+	/* unreadable root */
+	o.root = 0x10;
+	err = tangle_session_open(&r, NULL, &o, &s);
+	assert_non_null(err);
+	assert_int_equal(err->code, TANGLE_INSPECT_EREAD);
+	tangle_error_free(err);
+	assert_null(s);
+	tb_free(b);
+}
+
+static void test_filters_labels_spans(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 2});
+	build(b);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	char *out = run(s, "tasks --label user=alice");
+	assert_non_null(strstr(out, "api-handler"));
+	assert_null(strstr(out, "transfer-a"));
+	tangle_inspect_free(out);
+	out = run(s, "tasks --name transfer-*");
+	assert_non_null(strstr(out, "transfer-a"));
+	assert_non_null(strstr(out, "transfer-b"));
+	assert_null(strstr(out, "api-handler"));
+	tangle_inspect_free(out);
+	out = run(s, "tasks --state waiting --name nothing*");
+	assert_null(strstr(out, "transfer"));
+	tangle_inspect_free(out);
+	out = run(s, "bt 30");
+	assert_non_null(strstr(out, "labels: user=alice route=/pay"));
+	assert_non_null(strstr(out, "spans: request > db-query"));
+	assert_non_null(strstr(out, "at db.c:22 query  <- awaiting I/O on fd 7"));
+	tangle_inspect_free(out);
+	int st;
+	out = tb_run(s, "tasks --state sleeping", &st);
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(out, "unknown state 'sleeping'"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_task_info_context(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3});
+	build(b);
+	uint64_t t = tb_task(b, 60, "suspended", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, TB_S(99), 0, 0);
+	uint64_t stack = tb_alloc(b, 4096);
+	uint64_t sp = stack + 4096 - 7 * 8 - 64;
+	for (int i = 0; i < 7; i++)
+		tb_put(b, sp + 8 * (uint64_t)i, 0x1000 + (uint64_t)i, 8);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_SAVED_SP, sp);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_STACK_LO, stack);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_STACK_HI, stack + 4096);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	tangle_task_info info;
+	assert_int_equal(tangle_session_task_by_id(s, 60, &info), 0);
+	assert_int_equal(info.suspended, 1);
+	assert_int_equal(info.context.count, 6);
+	assert_int_equal(info.context.regs[0].dwarf, 15);
+	assert_int_equal(info.context.regs[0].value, 0x1000);
+	assert_int_equal(info.context.regs[5].dwarf, 6);
+	assert_int_equal(info.context.pc, 0x1006);
+	assert_int_equal(info.context.sp, sp + 56);
+	assert_int_equal(info.context.saved_sp, sp);
+	assert_int_equal(info.context.resume_pc, 0x401000);
+	assert_int_equal(info.context.arch, 62);
+	assert_string_equal(info.name, "suspended");
+	assert_string_equal(info.wait, "sleep");
+	assert_int_equal(tangle_session_task_by_id(s, 12, &info), 0);
+	assert_int_equal(info.suspended, 0); /* no saved sp */
+	assert_string_equal(info.wait, "lock mutex \"ledger\"");
+	assert_int_equal(tangle_session_task_by_id(s, 4242, &info), -1);
+	assert_int_equal(tangle_session_task_at(s, 0, &info), 0);
+	assert_int_equal(info.id, 12);
+	assert_int_equal(tangle_session_task_at(s, 4, &info), -1);
+	char buf[256];
+	assert_int_equal(tangle_session_describe(s, info.address, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "task 12 \"transfer-a\" waiting 4.1s: lock mutex \"ledger\"");
+	assert_int_equal(tangle_session_describe(s, 0x1234, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_describe_object(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3});
+	uint64_t m = tb_mutex(b, "ledger");
+	uint64_t owner = tb_task(b, 13, "transfer-b", TANGLE_DEBUG_TASK_RUNNABLE);
+	tb_hold(b, owner, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(96), 0);
+	uint64_t w = tb_task(b, 12, "transfer-a", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, w, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(96), 0, 1);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	char buf[256];
+	assert_int_equal(tangle_session_describe(s, m, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "mutex \"ledger\" held by task 13 \"transfer-b\", 1 waiter");
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static int global_value = 42;
+
+static void test_reader_self(void **state)
+{
+	(void)state;
+	tangle_reader r;
+	assert_null(tangle_reader_self(&r));
+	int v = 0;
+	assert_int_equal(r.read(r.ctx, (uint64_t)(uintptr_t)&global_value, &v, sizeof(v)),
+	                 sizeof(v));
+	assert_int_equal(v, 42);
+	assert_int_equal(r.read(r.ctx, 8, &v, sizeof(v)), 0);
+	uint64_t addr;
+	assert_int_equal(r.lookup(r.ctx, "malloc", &addr), 0);
+	assert_int_equal(r.lookup(r.ctx, "no_such_symbol_here", &addr), -1);
+	/* no table in this process */
+	tangle_session *s = NULL;
+	tangle_error *err = tangle_session_open(&r, NULL, NULL, &s);
+	assert_non_null(err);
+	assert_int_equal(err->code, TANGLE_INSPECT_ENOTABLE);
+	tangle_error_free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_any_layout),
+		cmocka_unit_test(test_version_refused),
+		cmocka_unit_test(test_newer_minor),
+		cmocka_unit_test(test_missing_fields),
+		cmocka_unit_test(test_not_a_table),
+		cmocka_unit_test(test_filters_labels_spans),
+		cmocka_unit_test(test_task_info_context),
+		cmocka_unit_test(test_describe_object),
+		cmocka_unit_test(test_reader_self),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
