@@ -674,6 +674,11 @@ void tb_reader(tb *b, tangle_reader *out)
 	*out = b->reader;
 }
 
+const tangle_reader *tb_reader_ptr(tb *b)
+{
+	return &b->reader;
+}
+
 tangle_session *tb_open(tb *b, uint64_t now, tangle_error **err)
 {
 	tangle_reader r;

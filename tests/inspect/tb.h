@@ -90,6 +90,8 @@ void tb_span(tb *b, uint64_t task, const char *name, uint64_t site,
 /* Freeze: write the root and layout, link the registry; a buffer reader
  * with the root symbol. The builder must outlive the reader. */
 void tb_reader(tb *b, tangle_reader *out);
+/* The reader tb_reader made (valid while b lives). */
+const tangle_reader *tb_reader_ptr(tb *b);
 /* Open a session over the table with now = `now` (TANGLE_NOW_MONO). */
 tangle_session *tb_open(tb *b, uint64_t now, tangle_error **err);
 

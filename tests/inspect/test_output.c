@@ -1,0 +1,227 @@
+/*
+ * test_output.c — the exact text and JSON of a small fixed snapshot
+ * (output_fixture.h), so that any change to the output is deliberate; and
+ * JSON that does not depend on the frontend's unwinder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "output_fixture.h"
+
+static const char triage_text[] =
+	"DEADLOCK  lock-order cycle between 2 tasks  [sig 4df6529f]\n"
+	"  task 13 \"transfer-b\" waits 4.0s for mutex \"accounts\" (bank.c:82 transfer)\n"
+	"    held by task 12 \"transfer-a\" since 4.2s (acquired bank.c:80 transfer)\n"
+	"  task 12 \"transfer-a\" waits 4.1s for mutex \"ledger\" (bank.c:88 transfer)\n"
+	"    held by task 13 \"transfer-b\" since 4.1s (acquired bank.c:80 transfer)\n"
+	"  why: each task holds a lock that the next one in the cycle waits for, so none can go on\n"
+	"  fix: take \"accounts\" before \"ledger\" everywhere, or use one lock\n"
+	"\n"
+	"task 13 \"transfer-b\"  waiting 4.0s  spawned by task 1 at main.c:40 main_task\n"
+	"  holds mutex \"ledger\" (exclusive) for 4.1s at bank.c:80 transfer\n"
+	"  #0 transfer at bank.c:82      <- awaiting mutex \"accounts\"\n"
+	"  #1 worker_main at bank.c:120\n"
+	"\n"
+	"task 12 \"transfer-a\"  waiting 4.1s  spawned by task 1 at main.c:40 main_task\n"
+	"  holds mutex \"accounts\" (exclusive) for 4.2s at bank.c:80 transfer\n"
+	"  #0 transfer at bank.c:88      <- awaiting mutex \"ledger\"\n"
+	"  #1 worker_main at bank.c:120\n"
+	"\n"
+	"1 finding; 3 tasks (0 running, 0 runnable, 3 waiting, 0 done), 2 workers, 2 objects in core.4711\n";
+
+static const char triage_json[] =
+	"{\n"
+	"  \"format\": \"tangle-inspect\",\n"
+	"  \"version\": 1,\n"
+	"  \"abi\": \"1.0\",\n"
+	"  \"target\": \"core.4711\",\n"
+	"  \"now_ns\": 100000000000,\n"
+	"  \"now_source\": \"mono\",\n"
+	"  \"torn\": false,\n"
+	"  \"findings\": [\n"
+	"    {\n"
+	"      \"kind\": \"deadlock\",\n"
+	"      \"shape\": \"lock-order\",\n"
+	"      \"signature\": \"4df6529f\",\n"
+	"      \"title\": \"lock-order cycle between 2 tasks\",\n"
+	"      \"explanation\": \"each task holds a lock that the next one in the cycle waits for, so none can go on\",\n"
+	"      \"fix\": \"take \\\"accounts\\\" before \\\"ledger\\\" everywhere, or use one lock\",\n"
+	"      \"duration_ns\": 4050000000,\n"
+	"      \"behind\": 0,\n"
+	"      \"worker\": null,\n"
+	"      \"tasks\": [{\"id\": 13, \"name\": \"transfer-b\"}, {\"id\": 12, \"name\": \"transfer-a\"}],\n"
+	"      \"more_tasks\": 0,\n"
+	"      \"objects\": [{\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}],\n"
+	"      \"cycle\": true,\n"
+	"      \"chain\": [\n"
+	"        {\"task\": {\"id\": 13, \"name\": \"transfer-b\"}, \"state\": \"waiting\", \"object\": {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, \"wait\": {\"kind\": \"mutex\", \"op\": \"lock\", \"state\": \"waiting\", \"since_ns\": 95950000000, \"waiting_ns\": 4050000000, \"deadline_ns\": 0, \"granted_at_ns\": 0, \"count\": 1, \"object\": {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, \"target\": null, \"what\": null, \"site\": {\"file\": \"/src/bank.c\", \"line\": 82, \"function\": \"transfer\"}}, \"blocked_by\": [{\"id\": 12, \"name\": \"transfer-a\", \"relation\": \"owner\"}]},\n"
+	"        {\"task\": {\"id\": 12, \"name\": \"transfer-a\"}, \"state\": \"waiting\", \"object\": {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}, \"wait\": {\"kind\": \"mutex\", \"op\": \"lock\", \"state\": \"waiting\", \"since_ns\": 95900000000, \"waiting_ns\": 4100000000, \"deadline_ns\": 0, \"granted_at_ns\": 0, \"count\": 1, \"object\": {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}, \"target\": null, \"what\": null, \"site\": {\"file\": \"/src/bank.c\", \"line\": 88, \"function\": \"transfer\"}}, \"blocked_by\": [{\"id\": 13, \"name\": \"transfer-b\", \"relation\": \"owner\"}]}\n"
+	"      ]\n"
+	"    }\n"
+	"  ],\n"
+	"  \"counts\": {\"tasks\": 3, \"runnable\": 0, \"running\": 0, \"waiting\": 3, \"done\": 0, \"cancelled\": 0, \"objects\": 2, \"workers\": 2, \"runtimes\": 1},\n"
+	"  \"tasks\": [\n"
+	"    {\"id\": 12, \"name\": \"transfer-a\", \"state\": \"waiting\", \"address\": \"0x7f0000001520\", \"parent\": 1, \"runtime\": 0, \"worker\": -1, \"flags\": 0, \"spawned_at_ns\": 1000000000, \"last_ran_at_ns\": 1000000000, \"run_ns\": 0, \"resumes\": 0, \"woken_at_ns\": 0, \"woken_by\": 0, \"wakes\": 0, \"live_wakers\": 1, \"finished_at_ns\": 0, \"spawn_site\": {\"file\": \"/src/main.c\", \"line\": 40, \"function\": \"main_task\"}, \"labels\": {}, \"spans\": [], \"wait\": {\"kind\": \"mutex\", \"op\": \"lock\", \"state\": \"waiting\", \"since_ns\": 95900000000, \"waiting_ns\": 4100000000, \"deadline_ns\": 0, \"granted_at_ns\": 0, \"count\": 1, \"object\": {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}, \"target\": null, \"what\": null, \"site\": {\"file\": \"/src/bank.c\", \"line\": 88, \"function\": \"transfer\"}}, \"holds\": [{\"mode\": \"exclusive\", \"count\": 1, \"since_ns\": 95800000000, \"held_ns\": 4200000000, \"object\": {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, \"site\": {\"file\": \"/src/bank.c\", \"line\": 80, \"function\": \"transfer\"}}], \"hold_overflow\": 0},\n"
+	"    {\"id\": 13, \"name\": \"transfer-b\", \"state\": \"waiting\", \"address\": \"0x7f0000001a18\", \"parent\": 1, \"runtime\": 0, \"worker\": -1, \"flags\": 0, \"spawned_at_ns\": 1000000000, \"last_ran_at_ns\": 1000000000, \"run_ns\": 0, \"resumes\": 0, \"woken_at_ns\": 0, \"woken_by\": 0, \"wakes\": 0, \"live_wakers\": 1, \"finished_at_ns\": 0, \"spawn_site\": {\"file\": \"/src/main.c\", \"line\": 40, \"function\": \"main_task\"}, \"labels\": {}, \"spans\": [], \"wait\": {\"kind\": \"mutex\", \"op\": \"lock\", \"state\": \"waiting\", \"since_ns\": 95950000000, \"waiting_ns\": 4050000000, \"deadline_ns\": 0, \"granted_at_ns\": 0, \"count\": 1, \"object\": {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, \"target\": null, \"what\": null, \"site\": {\"file\": \"/src/bank.c\", \"line\": 82, \"function\": \"transfer\"}}, \"holds\": [{\"mode\": \"exclusive\", \"count\": 1, \"since_ns\": 95900000000, \"held_ns\": 4100000000, \"object\": {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}, \"site\": {\"file\": \"/src/bank.c\", \"line\": 80, \"function\": \"transfer\"}}], \"hold_overflow\": 0}\n"
+	"  ],\n"
+	"  \"objects\": [\n"
+	"    {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\", \"registered\": true, \"flags\": 0, \"owner\": 13, \"owner_since_ns\": 95900000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 0, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [13], \"waiters\": [{\"task\": 12, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false},\n"
+	"    {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\", \"registered\": true, \"flags\": 0, \"owner\": 12, \"owner_since_ns\": 95800000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 0, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [12], \"waiters\": [{\"task\": 13, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false}\n"
+	"  ],\n"
+	"  \"workers\": [\n"
+	"    {\"runtime\": 0, \"index\": 0, \"tid\": 1000, \"state\": \"idle\", \"current\": null, \"running_since_ns\": 0, \"running_ns\": 0, \"queue\": 0, \"switches\": 0, \"idle_since_ns\": 0},\n"
+	"    {\"runtime\": 0, \"index\": 1, \"tid\": 1001, \"state\": \"idle\", \"current\": null, \"running_since_ns\": 0, \"running_ns\": 0, \"queue\": 0, \"switches\": 0, \"idle_since_ns\": 0}\n"
+	"  ],\n"
+	"  \"runtimes\": [\n"
+	"    {\"id\": 1, \"name\": \"main-rt\", \"flavor\": \"multi-thread\", \"workers\": 2, \"tasks_live\": 0, \"tasks_spawned\": 0, \"global_queue\": 0, \"blocking_busy\": 0, \"blocking_queued\": 0}\n"
+	"  ],\n"
+	"  \"problems\": [],\n"
+	"  \"problems_dropped\": 0\n"
+	"}\n";
+
+static const char why_text[] =
+	"  task 12 \"transfer-a\" waits 4.1s for mutex \"ledger\" (bank.c:88 transfer)\n"
+	"    held by task 13 \"transfer-b\" since 4.1s (acquired bank.c:80 transfer)\n"
+	"  task 13 \"transfer-b\" waits 4.0s for mutex \"accounts\" (bank.c:82 transfer)\n"
+	"    held by task 12 \"transfer-a\" since 4.2s (acquired bank.c:80 transfer)\n"
+	"  (back to task 12: a cycle)\n"
+	"part of: deadlock  lock-order cycle between 2 tasks  [sig 4df6529f]\n";
+
+static const char tasks_text[] =
+	"ID      STATE     FOR     WAIT                                     SITE                         NAME\n"
+	"1       waiting   1.0s    sleep                                    main.c:44 main_task          main\n"
+	"12      waiting   4.1s    lock mutex \"ledger\"                      bank.c:88 transfer           transfer-a\n"
+	"13      waiting   4.0s    lock mutex \"accounts\"                    bank.c:82 transfer           transfer-b\n";
+
+static void expect(tangle_session *s, const char *line, const char *want, int status)
+{
+	int st;
+	char *out = tb_run(s, line, &st);
+	if (strcmp(out, want) != 0)
+		fail_msg("%s: got\n%s\nwanted\n%s", line, out, want);
+	assert_int_equal(st, status);
+	tangle_inspect_free(out);
+}
+
+static void test_text(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_unwinder uw = {NULL, fx_task, NULL};
+	tangle_session *s = fx_open(b, &uw);
+	assert_non_null(s);
+	expect(s, "triage", triage_text, 1);
+	expect(s, "why 12", why_text, 1);
+	expect(s, "tasks", tasks_text, 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_unwinder uw = {NULL, fx_task, NULL};
+	tangle_session *s = fx_open(b, &uw);
+	expect(s, "triage --json", triage_json, 1);
+	tangle_session_free(s);
+	/* another frontend, without an unwinder: the same bytes */
+	s = fx_open(b, NULL);
+	expect(s, "triage --json", triage_json, 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_frames(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_unwinder uw = {NULL, fx_task, NULL};
+	tangle_session *s = fx_open(b, &uw);
+	int st;
+	char *out = tb_run(s, "bt 12 --all", &st);
+	assert_non_null(strstr(out, "  #0 tangle__suspend at task.c:210\n"
+	                            "  #1 tangle_mutex_lock_at at mutex.c:64\n"
+	                            "  #2 transfer at bank.c:88      <- awaiting mutex \"ledger\"\n"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_commands(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_session *s = fx_open(b, NULL);
+	int st;
+	char *out = tb_run(s, "nosuch", &st);
+	assert_int_equal(st, 2);
+	assert_string_equal(out, "unknown command 'nosuch' (try help)");
+	tangle_inspect_free(out);
+	out = tb_run(s, "tasks --bogus", &st);
+	assert_int_equal(st, 2);
+	assert_string_equal(out, "tasks: unknown option '--bogus' (try tasks --help)");
+	tangle_inspect_free(out);
+	out = tb_run(s, "why", &st);
+	assert_int_equal(st, 2);
+	tangle_inspect_free(out);
+	out = tb_run(s, "why 999", &st);
+	assert_int_equal(st, 2);
+	assert_string_equal(out, "why: no task 999");
+	tangle_inspect_free(out);
+	out = tb_run(s, "bt 12 999", &st);
+	assert_int_equal(st, 2);
+	tangle_inspect_free(out);
+	out = tb_run(s, "triage --stuck-ms x", &st);
+	assert_int_equal(st, 2);
+	tangle_inspect_free(out);
+	out = tb_run(s, "why 1", &st); /* the sleeping main task: no finding */
+	assert_int_equal(st, 0);
+	assert_string_equal(out, "  task 1 \"main\" sleeps (1.0s so far) (main.c:44 main_task)\n");
+	tangle_inspect_free(out);
+	const char *cmds[] = {"triage", "tasks", "bt", "locks", "why", "deadlocks", "graph", "help"};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "%s --help", cmds[i]);
+		out = tb_run(s, line, &st);
+		assert_int_equal(st, 0);
+		assert_string_equal(out, tangle_inspect_usage(cmds[i]));
+		assert_non_null(strstr(out, "usage: "));
+		tangle_inspect_free(out);
+	}
+	out = tb_run(s, "help", &st);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "Exit status: 0 no finding, 1 findings, 2 error."));
+	tangle_inspect_free(out);
+	/* tangle_session_command writes nothing on an error */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	tangle_error *err = NULL;
+	char *argv[] = {"locks", "--kind", "spoon"};
+	assert_int_equal(tangle_session_command(s, 3, argv, f, &err), 2);
+	fclose(f);
+	assert_int_equal(len, 0);
+	assert_int_equal(err->code, TANGLE_INSPECT_EUSAGE);
+	tangle_error_free(err);
+	free(buf);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_commands),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
