@@ -158,8 +158,10 @@ static tangle_error *parse_layout(tangle_session *s, const uint8_t *root,
 			if ((field == TANGLE_DF_RECORD) != (pass == 0))
 				continue;
 			if (pass == 0) {
-				uint32_t max = rec == TANGLE_DR_ROOT ? root_size : TI_MAX_RECORD;
-				if (esize == 0 || esize > max) {
+				/* the root can be read only as far as root_size */
+				if (rec == TANGLE_DR_ROOT && esize > root_size)
+					esize = root_size;
+				if (esize == 0 || esize > TI_MAX_RECORD) {
 					ti_problem_add(s, s->root, "layout: record %u has a bad size %u",
 					               rec, esize);
 					continue;

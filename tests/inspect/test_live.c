@@ -1,0 +1,179 @@
+/*
+ * test_live.c — the engine on the real runtime's table, read from this very
+ * process with tangle_reader_self: hangs made with the public API are named
+ * as they should be, and a healthy runtime gives no finding. This checks
+ * the runtime's layout against the engine's decoder end to end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tangle.h"
+#include "tangle_inspect.h"
+
+static uint64_t mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Run a command on a fresh session of this process. */
+static char *inspect(const char *line, int *status)
+{
+	tangle_reader r;
+	assert_null(tangle_reader_self(&r));
+	tangle_session_options o = {.now_kind = TANGLE_NOW_MONO, .now = mono(),
+	                            .torn = 1};
+	tangle_session *s = NULL;
+	tangle_error *err = tangle_session_open(&r, NULL, &o, &s);
+	if (err)
+		fail_msg("open: %s", err->message);
+	char buf[256], *argv[16];
+	int argc = 0;
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && argc < 16;
+	     t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	char *out = tangle_session_run(s, argc, argv, status);
+	tangle_session_free(s);
+	return out;
+}
+
+/* Poll until the triage names `want` (up to ~3 s). */
+static char *wait_for(const char *line, const char *want)
+{
+	char *out = NULL;
+	for (int i = 0; i < 300; i++) {
+		int st;
+		tangle_inspect_free(out);
+		out = inspect(line, &st);
+		if (strstr(out, want))
+			return out;
+		usleep(10000);
+	}
+	fail_msg("never saw '%s' in:\n%s", want, out);
+	return out;
+}
+
+static void *parker(void *arg)
+{
+	(void)arg;
+	tangle_waker *w = tangle_waker_current();
+	tangle_waker_drop(w); /* the bug: nobody can wake us now */
+	tangle_park("the latch");
+	return NULL;
+}
+
+static void test_lost_waker(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2, .name = "live"});
+	assert_non_null(rt);
+	tangle_task *t = tangle_spawn_on(rt, "parker", parker, NULL);
+	assert_non_null(t);
+	char *out = wait_for("triage", "LOST-WAKER");
+	assert_non_null(strstr(out, "task "));
+	assert_non_null(strstr(out, "\"parker\""));
+	assert_non_null(strstr(out, "park \"the latch\""));
+	tangle_inspect_free(out);
+	tangle_detach(t);
+	tangle_runtime_free(rt);
+}
+
+static tangle_task *volatile left_t, *volatile right_t;
+
+static void *left(void *arg)
+{
+	(void)arg;
+	while (!right_t)
+		tangle_sleep_ms(1);
+	tangle_join(right_t, NULL);
+	return NULL;
+}
+
+static void *right(void *arg)
+{
+	(void)arg;
+	while (!left_t)
+		tangle_sleep_ms(1);
+	tangle_join(left_t, NULL);
+	return NULL;
+}
+
+static void test_join_cycle(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	left_t = tangle_spawn_on(rt, "left", left, NULL);
+	right_t = tangle_spawn_on(rt, "right", right, NULL);
+	char *out = wait_for("deadlocks", "DEADLOCK  join cycle between 2 tasks");
+	assert_non_null(strstr(out, "to join task"));
+	assert_non_null(strstr(out, "(test_live.c:"));
+	tangle_inspect_free(out);
+	int st;
+	out = inspect("why 1 --json", &st);
+	tangle_inspect_free(out);
+	tangle_runtime_free(rt);
+}
+
+static void *hog(void *arg)
+{
+	(void)arg;
+	usleep(600000); /* a blocking call on a worker thread */
+	return NULL;
+}
+
+static void *napper(void *arg)
+{
+	(void)arg;
+	tangle_sleep_ms(10000);
+	return NULL;
+}
+
+static void test_blocked_and_healthy(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	tangle_task *naps[20];
+	for (int i = 0; i < 20; i++)
+		naps[i] = tangle_spawn_on(rt, "napper", napper, NULL);
+	usleep(50000);
+	int st;
+	char *out = inspect("triage", &st); /* only sleepers: healthy */
+	if (st != 0)
+		fail_msg("healthy runtime has findings:\n%s", out);
+	tangle_inspect_free(out);
+	out = inspect("tasks --group", &st);
+	assert_non_null(strstr(out, "20      waiting"));
+	tangle_inspect_free(out);
+
+	tangle_task *h = tangle_spawn_on(rt, "hog", hog, NULL);
+	out = wait_for("triage --blocked-ms 150", "BLOCKED-EXECUTOR");
+	assert_non_null(strstr(out, "\"hog\""));
+	assert_non_null(strstr(out, "without a switch"));
+	tangle_inspect_free(out);
+	tangle_join(h, NULL);
+	for (int i = 0; i < 20; i++) {
+		tangle_cancel(naps[i]);
+		tangle_join(naps[i], NULL);
+	}
+	tangle_runtime_free(rt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lost_waker),
+		cmocka_unit_test(test_join_cycle),
+		cmocka_unit_test(test_blocked_and_healthy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
