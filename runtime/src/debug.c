@@ -16,7 +16,9 @@
 
 #include "scheduler.h"
 
-#define LAYOUT_MAX 200
+/* Entries in the layout: one per record and one per field below
+ * (checked at compile time). */
+#define LAYOUT_N 133
 
 struct tangle_debug_root_s {
 	struct tangle_debug_header header;
@@ -35,7 +37,7 @@ struct tangle_debug_root_s {
 	const void *resume_pc;
 	const void *entry_pc;
 	uint64_t seq;
-	struct tangle_debug_layout layout[LAYOUT_MAX];
+	struct tangle_debug_layout layout[LAYOUT_N];
 };
 
 #define R(rec, type) {rec, TANGLE_DF_RECORD, 0, sizeof(type), 0}
@@ -43,6 +45,7 @@ struct tangle_debug_root_s {
 	{rec, fid, offsetof(type, member), sizeof(((type *)0)->member), 0}
 
 #define ROOT_T struct tangle_debug_root_s
+#define ROOT_SIZE sizeof(ROOT_T) /* its fields and the layout: root_size */
 #define RT_T struct tangle_runtime
 #define W_T struct tangle_worker
 #define SLAB_T struct tangle_slab
@@ -55,7 +58,7 @@ struct tangle_debug_root_s {
 #define SP_T struct tangle_span
 
 #define LAYOUT_ENTRIES                                                                 \
-	R(TANGLE_DR_ROOT, ROOT_T),                                                     \
+	{TANGLE_DR_ROOT, TANGLE_DF_RECORD, 0, ROOT_SIZE, 0},                                                     \
 	F(TANGLE_DR_ROOT, TANGLE_DF_ROOT_RUNTIMES, ROOT_T, runtimes),                  \
 	F(TANGLE_DR_ROOT, TANGLE_DF_ROOT_RUNTIME_COUNT, ROOT_T, runtime_count),        \
 	F(TANGLE_DR_ROOT, TANGLE_DF_ROOT_OBJECTS, ROOT_T, objects),                    \
@@ -199,9 +202,10 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_SPAN, TANGLE_DF_SPAN_SITE, SP_T, site),                            \
 	F(TANGLE_DR_SPAN, TANGLE_DF_SPAN_ENTERED_AT, SP_T, entered_at)
 
+
 static const struct tangle_debug_layout layout_template[] = {LAYOUT_ENTRIES};
 #define LAYOUT_COUNT (sizeof layout_template / sizeof layout_template[0])
-_Static_assert(LAYOUT_COUNT <= LAYOUT_MAX, "raise LAYOUT_MAX");
+_Static_assert(LAYOUT_COUNT == LAYOUT_N, "LAYOUT_N must count the entries");
 
 #if defined(__x86_64__)
 #define ARCH 62 /* EM_X86_64 */
@@ -221,8 +225,7 @@ struct tangle_debug_root_s tangle_debug_root = {
 		.abi_major = TANGLE_DEBUG_ABI_MAJOR,
 		.abi_minor = TANGLE_DEBUG_ABI_MINOR,
 		.header_size = sizeof(struct tangle_debug_header),
-		.root_size = offsetof(struct tangle_debug_root_s, layout) +
-		             LAYOUT_COUNT * sizeof(struct tangle_debug_layout),
+		.root_size = sizeof(struct tangle_debug_root_s),
 		.layout_offset = offsetof(struct tangle_debug_root_s, layout),
 		.layout_count = LAYOUT_COUNT,
 		.pointer_size = sizeof(void *),

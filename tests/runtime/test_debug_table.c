@@ -131,6 +131,9 @@ static void the_layout_describes_every_field(void **state)
 				assert_true(e->offset + e->size <= r->size);
 		}
 	}
+	/* ROOT's record is the whole root, layout included. */
+	const struct tangle_debug_header *h = (const void *)tangle_debug_root;
+	assert_int_equal(rec_size(TANGLE_DR_ROOT), h->root_size);
 	/* Arrays give their total size. */
 	assert_int_equal(entry(TANGLE_DR_TASK, TANGLE_DF_TASK_LABELS)->size,
 	                 TANGLE_LABELS_MAX * rec_size(TANGLE_DR_LABEL));
