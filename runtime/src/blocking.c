@@ -124,6 +124,19 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 		if (pthread_create(&th, &attr, pool_main, rt) == 0)
 			p->threads++;
 		pthread_attr_destroy(&attr);
+		if (!p->threads) {
+			/* No thread to run it: run it here rather than wait
+			 * forever (it blocks this worker, but completes). */
+			p->head = p->tail = NULL;
+			__atomic_store_n(&rt->blocking_queued, 0, __ATOMIC_RELAXED);
+			pthread_mutex_unlock(&p->lock);
+			job.result = fn(arg);
+			atomic_fetch_sub(&t->live_wakers, 1);
+			atomic_store(&w->state, TANGLE_DEBUG_WAITER_WOKEN);
+			if (result)
+				*result = job.result;
+			return TANGLE_OK;
+		}
 	} else {
 		pthread_cond_signal(&p->cond);
 	}
