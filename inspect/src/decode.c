@@ -494,8 +494,13 @@ static void decode_task(tangle_session *s, const uint8_t *r, uint64_t addr,
 	}
 }
 
+struct slab_buf {
+	uint8_t *data;
+	size_t cap;
+};
+
 static void decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
-                        const uint8_t *srec, ti_vec *tasks)
+                        const uint8_t *srec, ti_vec *tasks, struct slab_buf *sb)
 {
 	const ti_layout *L = &s->L;
 	const int SL = TANGLE_DR_SLAB;
@@ -524,7 +529,12 @@ static void decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
 			return;
 	}
 	size_t bytes = (size_t)(cap * stride);
-	uint8_t *buf = malloc(bytes);
+	if (sb->cap < bytes) { /* one buffer for every slab: no page faults */
+		free(sb->data);
+		sb->data = malloc(bytes);
+		sb->cap = sb->data ? bytes : 0;
+	}
+	uint8_t *buf = sb->data;
 	if (!buf) {
 		ti_problem_add(s, slab, "slab: out of memory for %zu bytes", bytes);
 		return;
@@ -564,7 +574,6 @@ static void decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
 		decode_task(s, r, addr, t);
 		t->rt = (uint32_t)(rt - s->rts);
 	}
-	free(buf);
 }
 
 static void decode_runtime(tangle_session *s, ti_runtime *rt, const uint8_t *r,
@@ -648,6 +657,7 @@ tangle_error *ti_decode(tangle_session *s)
 
 	/* slabs: one visited set across every runtime */
 	uint32_t ssize = L->rec_size[TANGLE_DR_SLAB];
+	struct slab_buf sb = {0};
 	ti_visit_begin(s);
 	for (uint32_t i = 0; i < s->nrts && ssize; i++) {
 		for (uint64_t p = ((uint64_t *)heads.data)[i]; p;) {
@@ -665,23 +675,28 @@ tangle_error *ti_decode(tangle_session *s)
 				break;
 			}
 			s->nslabs++;
-			decode_slab(s, &s->rts[i], p, rec, &tasks);
+			decode_slab(s, &s->rts[i], p, rec, &tasks, &sb);
 			p = ti_get(L, rec, TANGLE_DR_SLAB, TANGLE_DF_SLAB_NEXT);
 		}
 	}
 	ti_vec_free(&heads);
+	free(sb.data);
 	s->tasks = tasks.data;
 	s->ntasks = (uint32_t)tasks.len;
 	if (s->A.failed)
 		return &tangle_error_out_of_memory;
 
 	/* id order; then the maps */
-	if (s->ntasks)
+	bool sorted = true; /* slabs usually hold tasks in id order already */
+	for (uint32_t i = 1; i < s->ntasks && sorted; i++)
+		sorted = s->tasks[i - 1].id < s->tasks[i].id;
+	if (!sorted) {
 		qsort(s->tasks, s->ntasks, sizeof(*s->tasks), cmp_task_id);
-	ti_map_free(&s->task_by_id);
+		ti_map_free(&s->task_by_id);
+	}
 	for (uint32_t i = 0; i < s->ntasks; i++) {
 		ti_task *t = &s->tasks[i];
-		if (ti_map_put(&s->task_by_id, t->id, i) ||
+		if ((!sorted && ti_map_put(&s->task_by_id, t->id, i)) ||
 		    ti_map_put(&s->task_by_addr, t->addr, i))
 			return &tangle_error_out_of_memory;
 		t->wait.task = i;

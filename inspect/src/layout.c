@@ -12,6 +12,19 @@
 uint64_t ti_uint(const ti_layout *L, const uint8_t *p, size_t size)
 {
 	uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (!L->big_endian) { /* the common case: the host's own order */
+		uint16_t v16;
+		uint32_t v32;
+		switch (size) {
+		case 1: return p[0];
+		case 2: memcpy(&v16, p, 2); return v16;
+		case 4: memcpy(&v32, p, 4); return v32;
+		case 8: memcpy(&v, p, 8); return v;
+		default: break;
+		}
+	}
+#endif
 	if (size > 8) {
 		if (L->big_endian)
 			p += size - 8;

@@ -185,6 +185,7 @@ struct tb {
 	int nholes;
 	tangle_reader reader;
 	int frozen;
+	struct { uint64_t obj, tail; int q; } tails[256]; /* enqueue cache */
 };
 
 static unsigned rnd(unsigned *s)
@@ -518,11 +519,21 @@ void tb_enqueue(tb *b, uint64_t obj, int q, uint64_t waiter)
 	const int O = TANGLE_DR_OBJECT, W = TANGLE_DR_WAITER;
 	int head = q == 2 ? TANGLE_DF_OBJECT_WAITERS2 : TANGLE_DF_OBJECT_WAITERS;
 	int count = q == 2 ? TANGLE_DF_OBJECT_WAITER2_COUNT : TANGLE_DF_OBJECT_WAITER_COUNT;
-	uint64_t p = get(b, O, obj, head), last = 0;
-	for (int guard = 0; p && guard < 100000; guard++) {
-		last = p;
-		p = get(b, W, p, TANGLE_DF_WAITER_NEXT);
+	size_t slot = (size_t)((obj >> 4) ^ (uint64_t)q) % 256;
+	uint64_t p, last = 0;
+	if (b->tails[slot].obj == obj && b->tails[slot].q == q &&
+	    !get(b, W, b->tails[slot].tail, TANGLE_DF_WAITER_NEXT)) {
+		last = b->tails[slot].tail;
+	} else {
+		p = get(b, O, obj, head);
+		for (int guard = 0; p && guard < 10000000; guard++) {
+			last = p;
+			p = get(b, W, p, TANGLE_DF_WAITER_NEXT);
+		}
 	}
+	b->tails[slot].obj = obj;
+	b->tails[slot].q = q;
+	b->tails[slot].tail = waiter;
 	if (last) {
 		tb_set(b, W, last, TANGLE_DF_WAITER_NEXT, waiter);
 		tb_set(b, W, waiter, TANGLE_DF_WAITER_PREV, last);
