@@ -228,7 +228,9 @@ tangle_error *ti_graph(tangle_session *s)
 	s->edge_start[s->ntasks] = (uint32_t)all.len;
 	s->edges = all.data;
 	free(b);
-	return NULL;
+	if (!s->edges) /* never NULL, so ti_edges() is always a valid pointer */
+		s->edges = calloc(1, sizeof(ti_edge));
+	return s->edges ? NULL : &tangle_error_out_of_memory;
 }
 
 uint32_t ti_chain(tangle_session *s, ti_arena *a, uint32_t start,
