@@ -330,7 +330,15 @@ struct tangle_session {
 };
 
 /* decode*.c */
+struct ti_slab_buf {
+	uint8_t *data;
+	size_t cap;
+};
 tangle_error *ti_decode(tangle_session *s);
+void ti_decode_runtime(tangle_session *s, ti_runtime *rt, const uint8_t *rec,
+                       ti_vec *workers);
+void ti_decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
+                    const uint8_t *srec, ti_vec *tasks, struct ti_slab_buf *sb);
 void ti_problem_add(tangle_session *s, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *ti_read_string(tangle_session *s, uint64_t addr);
