@@ -2,7 +2,8 @@
  * find_blocked.c — blocked-executor: a worker has run the same task without
  * a switch for longer than the threshold (a blocking call or a long loop on
  * a worker thread). What queues behind it: the runnable tasks that last ran
- * on that worker (and the worker's own queue length).
+ * on that worker (and the worker's own queue length), and the tasks that
+ * wait on what the running task holds.
  */
 #include "ti.h"
 
@@ -32,6 +33,16 @@ void ti_find_blocked(tangle_session *s)
 				first = i;
 			behind++;
 			ti_finding_tasks(s, f, &i, 1);
+		}
+		/* and the tasks waiting on what it holds (locks, permits, a join) */
+		for (uint32_t i = 0; cur != TI_NONE && i < s->ntasks; i++) {
+			const ti_edge *e = ti_edges(s, i);
+			for (uint32_t k = 0; k < ti_nedges(s, i); k++)
+				if (e[k].to == cur && e[k].kind != TI_E_WORKER) {
+					behind++;
+					ti_finding_tasks(s, f, &i, 1);
+					break;
+				}
 		}
 		f->behind = behind > wk->queue_len ? behind : wk->queue_len;
 		int cyc;

@@ -41,6 +41,7 @@ void ti_dot(tangle_session *s, FILE *out)
 			if (s->tasks[i].holds[h].obj != TI_NONE)
 				oin[s->tasks[i].holds[h].obj] = 1;
 	}
+	ti_map drawn = {0}; /* (object, holder) edges already drawn */
 	fprintf(out, "digraph tangle {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (uint32_t i = 0; i < s->ntasks; i++) {
 		if (!tin[i])
@@ -68,15 +69,20 @@ void ti_dot(tangle_session *s, FILE *out)
 			        t->wait.obj, ti_op_name(t->wait.op), red);
 		for (uint32_t k = 0; k < ti_nedges(s, i); k++) {
 			const ti_task *b = &s->tasks[e[k].to];
-			if (e[k].obj != TI_NONE && e[k].obj == t->wait.obj)
+			if (e[k].obj != TI_NONE && e[k].obj == t->wait.obj) {
+				uint64_t key = ((uint64_t)e[k].obj + 1) << 32 | e[k].to, v;
+				if (ti_map_get(&drawn, key, &v))
+					continue;
+				ti_map_put(&drawn, key, 1);
 				fprintf(out, "  o%u -> t%" PRIu64 " [label=\"%s\", style=dashed%s];\n",
 				        e[k].obj, b->id, ti_edge_name(e[k].kind), red);
-			else
+			} else
 				fprintf(out, "  t%" PRIu64 " -> t%" PRIu64 " [label=\"%s\"%s];\n",
 				        t->id, b->id, ti_edge_name(e[k].kind), red);
 		}
 	}
 	fprintf(out, "}\n");
+	ti_map_free(&drawn);
 	free(tin);
 	free(oin);
 }

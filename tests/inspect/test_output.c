@@ -154,6 +154,50 @@ static void test_frames(void **state)
 	tb_free(b);
 }
 
+static int fx_thread(void *ctx, uint32_t tid, tangle_frame *f, int max)
+{
+	(void)ctx;
+	if (tid != 1000 || max < 3)
+		return -1;
+	fx_frame(&f[0], "nanosleep", "", 0);
+	fx_frame(&f[1], "crunch", "/src/hog.c", 31);
+	fx_frame(&f[2], "tangle__task_entry", "/build/runtime/src/task.c", 90);
+	return 3;
+}
+
+static void test_running_frames(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 1});
+	uint64_t hog = tb_task(b, 7, "hog", TANGLE_DEBUG_TASK_RUNNING);
+	tb_running(b, hog, 0, TB_S(97));
+	uint64_t m = tb_mutex(b, "work");
+	for (int i = 0; i < 30; i++) { /* many waiters, one holder edge drawn */
+		uint64_t t = tb_task(b, 20 + (uint64_t)i, "w", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, t, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(99), 0, 1);
+	}
+	tb_hold(b, hog, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(97), 0);
+	tangle_unwinder uw = {NULL, fx_task, fx_thread};
+	tangle_session *s = fx_open(b, &uw);
+	int st;
+	char *out = tb_run(s, "triage", &st);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "task 7 \"hog\"  running 3.0s\n"
+	                            "  holds mutex \"work\" (exclusive) for 3.0s\n"
+	                            "  #0 nanosleep\n"
+	                            "  #1 crunch at hog.c:31\n"));
+	assert_null(strstr(out, "tangle__task_entry"));
+	assert_non_null(strstr(out, "for 3.0s without a switch; 30 tasks wait for it"));
+	tangle_inspect_free(out);
+	out = tb_run(s, "graph", &st);
+	char *first = strstr(out, "o0 -> t7");
+	assert_non_null(first);
+	assert_null(strstr(first + 1, "o0 -> t7"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static void test_commands(void **state)
 {
 	(void)state;
@@ -221,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_running_frames),
 		cmocka_unit_test(test_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
