@@ -48,7 +48,7 @@ static char *exercise(tangle_session *s)
 
 static tb *base(unsigned seed)
 {
-	tb *b = tb_new(&(tb_opts){.seed = seed});
+	tb *b = tb_new(&(tb_opts){.seed = seed, .size = 1u << 20});
 	sc_lock_order(b, 12, 0, "accounts", "ledger");
 	sc_ring(b, 40);
 	sc_permits(b, 60);
