@@ -266,8 +266,8 @@ void ti_json_head(tangle_session *s, FILE *out)
 {
 	fprintf(out, "{\n  \"format\": \"tangle-inspect\",\n  \"version\": %d,\n"
 	        "  \"abi\": \"%u.%u\",\n  \"target\": ", TI_JSON_VERSION, s->major, s->minor);
-	if (s->target)
-		ti_json_string(out, s->target);
+	if (s->target) /* the base name: frontends name a core by other paths */
+		ti_json_string(out, ti_basename(s->target));
 	else
 		fputs("null", out);
 	fprintf(out, ",\n  \"now_ns\": %" PRIu64 ",\n  \"now_source\": \"%s\",\n"
