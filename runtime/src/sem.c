@@ -1,0 +1,202 @@
+/*
+ * sem.c — the counting semaphore, strictly FIFO.
+ *
+ * State, under the object's spinlock:
+ *   avail     permits free now (mirrored in the record's value)
+ *   total     permits in all, fixed at init (the record's capacity)
+ *   waiters   requests in arrival order, each for w->count permits
+ * Invariants: 0 <= avail <= total; a request is served at once only when
+ * nobody is queued, so a big request at the head is never overtaken by
+ * later small ones. Whenever permits come back, or a queued request leaves
+ * by timeout or cancellation (after_abort), grant_from_head() serves the
+ * head while it fits, moving the permits to each waiter directly.
+ *
+ * Ownership: permits are counts, not tied to a task; any task (or thread)
+ * may release them. The debug table records them as PERMITS holds of the
+ * acquiring task, removed from the releasing one.
+ */
+#include "internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+struct sem {
+	struct tangle_object obj;        /* first: the debug record */
+	uint32_t avail;                  /* written under the lock, read
+	                                    relaxed by tangle_sem_available */
+	uint32_t total;
+};
+
+_Static_assert(sizeof(struct sem) <= TANGLE_OBJECT_STORAGE,
+               "struct sem must fit in tangle_sem");
+_Static_assert(_Alignof(struct sem) <= _Alignof(tangle_sem),
+               "struct sem alignment");
+
+static inline struct sem *S(tangle_sem *s)
+{
+	return (struct sem *)(void *)s;
+}
+
+static void set_avail(struct sem *s, uint32_t n)
+{
+	__atomic_store_n(&s->avail, n, __ATOMIC_RELAXED);
+	TANGLE_DBG(DBG_STORE(s->obj.value, (int64_t)n));
+}
+
+/* Serve the head while it fits. Under the lock. */
+static void grant_from_head(struct sem *s)
+{
+	struct tangle_waiter *w;
+	while ((w = s->obj.waiters.head) != NULL && w->count <= s->avail) {
+		set_avail(s, s->avail - w->count);
+		tangle__waitq_remove(&s->obj.waiters, w);
+		TANGLE_DBG({
+			DBG_STORE(s->obj.handed_to, w->task->id);
+			DBG_STORE(s->obj.handed_at, tangle__clock());
+		});
+		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_GRANTED);
+	}
+}
+
+static void after_abort(struct tangle_waitq *q)
+{
+	grant_from_head((struct sem *)(void *)((char *)q -
+	                offsetof(struct tangle_object, waiters)));
+}
+
+int tangle_sem_init_at(tangle_sem *ps, uint32_t permits, const char *name,
+                       const tangle_site *site)
+{
+	if (!ps || permits > INT32_MAX)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	memset(s, 0, sizeof *s);
+	tangle__waitq_init(&s->obj.waiters, &s->obj.lock, after_abort);
+	tangle__waitq_init(&s->obj.waiters2, &s->obj.lock, NULL);
+	s->total = permits;
+	set_avail(s, permits);
+	s->obj.capacity = permits;
+	tangle__object_register(&s->obj, TANGLE_DEBUG_OBJ_SEM, name, site);
+	return TANGLE_OK;
+}
+
+int tangle_sem_destroy(tangle_sem *ps)
+{
+	if (!ps)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	tangle__spin_lock(&s->obj.lock);
+	bool busy = s->avail != s->total || s->obj.waiters.head;
+	tangle__spin_unlock(&s->obj.lock);
+	if (busy)
+		return TANGLE_EBUSY;
+	tangle__object_unregister(&s->obj);
+	return TANGLE_OK;
+}
+
+static void claimed(struct sem *s, uint32_t n, const tangle_site *site)
+{
+	(void)s; (void)n; (void)site;
+	TANGLE_DBG({
+		__atomic_fetch_add(&s->obj.acquisitions, 1, __ATOMIC_RELAXED);
+		if (tangle__current())
+			tangle__hold_add(s, TANGLE_DEBUG_HOLD_PERMITS, n, site);
+	});
+}
+
+int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
+                          const tangle_site *site)
+{
+	if (!ps)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	if (n == 0 || n > s->total)
+		return TANGLE_EINVAL;
+	int err = tangle__wait_check();
+	if (err)
+		return err;
+	tangle__spin_lock(&s->obj.lock);
+	if (!s->obj.waiters.head && s->avail >= n) {
+		set_avail(s, s->avail - n);
+		tangle__spin_unlock(&s->obj.lock);
+		claimed(s, n, site);
+		return TANGLE_OK;
+	}
+	if (timeout_ms == 0) {
+		tangle__spin_unlock(&s->obj.lock);
+		return TANGLE_ETIMEDOUT;
+	}
+	struct tangle_waiter *w = tangle__waiter_begin(
+		TANGLE_DEBUG_WAIT_SEM, TANGLE_DEBUG_OP_ACQUIRE, s, n, timeout_ms,
+		site);
+	tangle__waitq_push(&s->obj.waiters, w);
+	TANGLE_DBG(DBG_STORE(s->obj.contentions, DBG_LOAD(s->obj.contentions) + 1));
+	tangle__spin_unlock(&s->obj.lock);
+
+	uint8_t state = tangle__waiter_wait(w);
+	if (state != TANGLE_DEBUG_WAITER_GRANTED)
+		return state == TANGLE_DEBUG_WAITER_TIMEDOUT ? TANGLE_ETIMEDOUT
+		                                              : TANGLE_ECANCELED;
+	bool pass = tangle__waiter_must_pass_on(w, &err);
+	uint64_t self = tangle__current()->id;
+	tangle__spin_lock(&s->obj.lock);
+	TANGLE_DBG(if (DBG_LOAD(s->obj.handed_to) == self)
+		DBG_STORE(s->obj.handed_to, 0));
+	(void)self;
+	if (pass) {
+		set_avail(s, s->avail + n);
+		grant_from_head(s);
+		tangle__spin_unlock(&s->obj.lock);
+		return err;
+	}
+	tangle__spin_unlock(&s->obj.lock);
+	claimed(s, n, site);
+	return TANGLE_OK;
+}
+
+int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
+                              const tangle_site *site)
+{
+	if (!ps)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	if (n == 0 || n > s->total)
+		return TANGLE_EINVAL;
+	tangle__spin_lock(&s->obj.lock);
+	bool ok = !s->obj.waiters.head && s->avail >= n;
+	if (ok)
+		set_avail(s, s->avail - n);
+	tangle__spin_unlock(&s->obj.lock);
+	if (!ok)
+		return TANGLE_EAGAIN;
+	claimed(s, n, site);
+	return TANGLE_OK;
+}
+
+int tangle_sem_release(tangle_sem *ps, uint32_t n)
+{
+	if (!ps)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	if (n == 0 || n > s->total)
+		return TANGLE_EINVAL;
+	tangle__spin_lock(&s->obj.lock);
+	if (s->avail + n > s->total) {
+		tangle__spin_unlock(&s->obj.lock);
+		return TANGLE_EINVAL;
+	}
+	set_avail(s, s->avail + n);
+	grant_from_head(s);
+	tangle__spin_unlock(&s->obj.lock);
+	TANGLE_DBG(if (tangle__current())
+		tangle__hold_remove(s, TANGLE_DEBUG_HOLD_PERMITS, n));
+	return TANGLE_OK;
+}
+
+uint32_t tangle_sem_available(const tangle_sem *ps)
+{
+	if (!ps)
+		return 0;
+	const struct sem *s = (const struct sem *)(const void *)ps;
+	return __atomic_load_n(&s->avail, __ATOMIC_RELAXED);
+}
