@@ -83,15 +83,17 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 	struct tangle_waiter *r;
 	while ((r = ch->obj.waiters2.head) != NULL) {
 		tangle__waitq_remove(&ch->obj.waiters2, r);
+		uint64_t to = r->task->id; /* r is not ours once granted */
 		if (r->select) {
+			void *out = r->value;
 			if (!tangle__waiter_grant(r, TANGLE_DEBUG_WAITER_GRANTED))
 				continue;
-			memcpy(r->value, value, ch->elem_size);
+			memcpy(out, value, ch->elem_size);
 		} else {
 			memcpy(r->value, value, ch->elem_size);
 			tangle__waiter_grant(r, TANGLE_DEBUG_WAITER_GRANTED);
 		}
-		transferred(ch, self, r->task->id);
+		transferred(ch, self, to);
 		return TANGLE_OK;
 	}
 	if (ch->len == ch->slots) {
@@ -113,16 +115,19 @@ static void refill(struct tangle_chan *ch)
 	while ((s = ch->obj.waiters.head) != NULL) {
 		tangle__waitq_remove(&ch->obj.waiters, s);
 		unsigned char *dst = slot(ch, ch->head + ch->len);
+		uint64_t from = s->task->id; /* s is not ours once granted */
 		if (s->select) {
+			const void *src = s->value;
 			if (!tangle__waiter_grant(s, TANGLE_DEBUG_WAITER_GRANTED))
 				continue;
-			memcpy(dst, s->value, ch->elem_size);
+			memcpy(dst, src, ch->elem_size);
 		} else {
 			memcpy(dst, s->value, ch->elem_size);
 			tangle__waiter_grant(s, TANGLE_DEBUG_WAITER_GRANTED);
 		}
 		set_len(ch, ch->len + 1);
-		TANGLE_DBG(DBG_STORE(ch->obj.last_sender, s->task->id));
+		TANGLE_DBG(DBG_STORE(ch->obj.last_sender, from));
+		(void)from;
 		return;
 	}
 }
