@@ -173,10 +173,10 @@ tangle_chan *tangle_chan_new_at(size_t elem_size, size_t capacity,
 	}
 	ch->obj.capacity = (int64_t)capacity;
 	ch->obj.elem_size = elem_size;
+	tangle__object_register(&ch->obj, TANGLE_DEBUG_OBJ_CHAN, name, site);
 	if (!capacity)
 		atomic_store_explicit(&ch->obj.flags, TANGLE_DEBUG_OBJF_UNBOUNDED,
 		                      memory_order_relaxed);
-	tangle__object_register(&ch->obj, TANGLE_DEBUG_OBJ_CHAN, name, site);
 	return ch;
 }
 

@@ -42,20 +42,13 @@ static inline struct mutex *M(tangle_mutex *m)
 	return (struct mutex *)(void *)m;
 }
 
-static inline uint64_t task_id(const struct tangle_task *t)
-{
-	return t->id;
-}
-
 /* The owner's bookkeeping once the mutex is its own. */
 static inline void claimed(struct mutex *m, struct tangle_task *t,
                            const tangle_site *site)
 {
 	(void)m; (void)t; (void)site;
 	TANGLE_DBG({
-		uint64_t now = tangle__clock();
-		DBG_STORE(m->obj.owner_id, task_id(t));
-		DBG_STORE(m->obj.owner_since, now);
+		tangle__object_owned(&m->obj, t);
 		DBG_STORE(m->obj.acquisitions, DBG_LOAD(m->obj.acquisitions) + 1);
 		tangle__hold_add(m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, site);
 	});
@@ -66,10 +59,7 @@ static inline void releasing(struct mutex *m)
 {
 	(void)m;
 	TANGLE_DBG({
-		uint64_t held = tangle__clock() - DBG_LOAD(m->obj.owner_since);
-		if (held > DBG_LOAD(m->obj.longest_hold))
-			DBG_STORE(m->obj.longest_hold, held);
-		DBG_STORE(m->obj.owner_id, 0);
+		tangle__object_released(&m->obj);
 		tangle__hold_remove(m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1);
 	});
 }
@@ -123,7 +113,7 @@ static void release(struct mutex *m, uintptr_t self)
 			next |= QUEUED;
 		atomic_store_explicit(&m->word, next, memory_order_release);
 		TANGLE_DBG({
-			DBG_STORE(m->obj.handed_to, task_id(w->task));
+			DBG_STORE(m->obj.handed_to, w->task->id);
 			DBG_STORE(m->obj.handed_at, tangle__clock());
 		});
 		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_GRANTED);
@@ -171,7 +161,7 @@ static int lock_slow(struct mutex *m, struct tangle_task *t,
 	int err;
 	if (tangle__waiter_must_pass_on(w, &err)) {
 		TANGLE_DBG(__atomic_compare_exchange_n(
-			&m->obj.handed_to, &(uint64_t){task_id(t)}, 0, false,
+			&m->obj.handed_to, &(uint64_t){t->id}, 0, false,
 			__ATOMIC_RELAXED, __ATOMIC_RELAXED));
 		release(m, self);
 		return err;

@@ -112,10 +112,8 @@ static void claimed(struct rwlock *l, struct tangle_task *t, bool write,
 {
 	(void)l; (void)t; (void)write; (void)site;
 	TANGLE_DBG({
-		if (write) {
-			DBG_STORE(l->obj.owner_id, t->id);
-			DBG_STORE(l->obj.owner_since, tangle__clock());
-		}
+		if (write)
+			tangle__object_owned(&l->obj, t);
 		__atomic_fetch_add(&l->obj.acquisitions, 1, __ATOMIC_RELAXED);
 		tangle__hold_add(l, write ? TANGLE_DEBUG_HOLD_EXCLUSIVE
 		                          : TANGLE_DEBUG_HOLD_SHARED, 1, site);
@@ -264,14 +262,8 @@ int tangle_rwlock_unlock(tangle_rwlock *pl)
 		tangle__spin_unlock(&l->obj.lock);
 		return TANGLE_ENOTOWNER;
 	}
-	TANGLE_DBG({
-		if (write) {
-			uint64_t held = tangle__clock() - DBG_LOAD(l->obj.owner_since);
-			if (held > DBG_LOAD(l->obj.longest_hold))
-				DBG_STORE(l->obj.longest_hold, held);
-			DBG_STORE(l->obj.owner_id, 0);
-		}
-	});
+	if (write)
+		tangle__object_released(&l->obj);
 	drop(l, write);
 	tangle__spin_unlock(&l->obj.lock);
 	TANGLE_DBG(tangle__hold_remove(l, write ? TANGLE_DEBUG_HOLD_EXCLUSIVE

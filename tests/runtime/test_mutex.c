@@ -29,7 +29,9 @@ static void *locker(void *p)
 	struct arg *a = p;
 	int r = tangle_mutex_lock_timeout(&a->s->m, a->timeout_ms);
 	if (r == TANGLE_OK) {
-		a->s->order[atomic_fetch_add(&a->s->n, 1)] = a->i;
+		int k = atomic_fetch_add(&a->s->n, 1);
+		if (k < 16)
+			a->s->order[k] = a->i;
 		atomic_fetch_add(&a->s->got, 1);
 		CHECK_OK(tangle_mutex_unlock(&a->s->m));
 	}
