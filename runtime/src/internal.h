@@ -257,6 +257,45 @@ TANGLE_HIDDEN void tangle__hold_add(void *object, uint8_t mode, uint32_t count,
                                     const tangle_site *site);
 TANGLE_HIDDEN void tangle__hold_remove(void *object, uint8_t mode, uint32_t count);
 
+/* The same for hot paths (the mutex) that already have the task and a
+ * timestamp: a lock hold (EXCLUSIVE or SHARED, count 1) pushed, and the
+ * latest such hold of that object and mode popped. No lookups, no calls. */
+static inline void tangle__hold_push(struct tangle_task *t, void *object,
+                                     uint8_t mode, uint64_t since,
+                                     const tangle_site *site)
+{
+	(void)t; (void)object; (void)mode; (void)since; (void)site;
+#if TANGLE_DEBUG_TABLE
+	unsigned n = t->hold_count;
+	if (unlikely(n >= TANGLE_HOLDS_MAX)) {
+		DBG_STORE(t->hold_overflow, t->hold_overflow + 1);
+		return;
+	}
+	struct tangle_hold *h = &t->holds[n];
+	h->object = object;
+	h->mode = mode;
+	h->count = 1;
+	h->since = since;
+	h->site = site;
+	DBG_STORE(t->hold_count, (uint8_t)(n + 1));
+#endif
+}
+
+static inline void tangle__hold_pop(struct tangle_task *t, void *object,
+                                    uint8_t mode)
+{
+	(void)t; (void)object; (void)mode;
+#if TANGLE_DEBUG_TABLE
+	unsigned n = t->hold_count;
+	if (likely(n && t->holds[n - 1].object == object &&
+	           t->holds[n - 1].mode == mode)) {
+		DBG_STORE(t->hold_count, (uint8_t)(n - 1));
+		return;
+	}
+	tangle__hold_remove(object, mode, 1);
+#endif
+}
+
 /* ---- Lock-like objects --------------------------------------------------- */
 
 /* The record at the start of every mutex, rwlock, semaphore, channel and
