@@ -21,7 +21,7 @@
  * The debug record's owner fields, counters and the task's hold are written
  * by the owner alone (the word makes it exclusive), as plain relaxed stores.
  */
-#include "internal.h"
+#include "scheduler.h"
 
 #include <string.h>
 
@@ -42,26 +42,43 @@ static inline struct mutex *M(tangle_mutex *m)
 	return (struct mutex *)(void *)m;
 }
 
-/* The owner's bookkeeping once the mutex is its own. */
+/* The owner's bookkeeping once the mutex is its own (now: cached clock). */
 static inline void claimed(struct mutex *m, struct tangle_task *t,
-                           const tangle_site *site)
+                           uint64_t now, const tangle_site *site)
 {
-	(void)m; (void)t; (void)site;
+	(void)m; (void)t; (void)now; (void)site;
 	TANGLE_DBG({
-		tangle__object_owned(&m->obj, t);
+		DBG_STORE(m->obj.owner_id, t->id);
+		DBG_STORE(m->obj.owner_since, now);
 		DBG_STORE(m->obj.acquisitions, DBG_LOAD(m->obj.acquisitions) + 1);
-		tangle__hold_add(m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, site);
+		tangle__hold_push(t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, now, site);
 	});
 }
 
 /* The owner's bookkeeping just before it lets go. */
-static inline void releasing(struct mutex *m)
+static inline void releasing(struct mutex *m, struct tangle_task *t,
+                             uint64_t now)
 {
-	(void)m;
+	(void)m; (void)t; (void)now;
 	TANGLE_DBG({
-		tangle__object_released(&m->obj);
-		tangle__hold_remove(m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1);
+		uint64_t since = DBG_LOAD(m->obj.owner_since);
+		if (now > since && now - since > DBG_LOAD(m->obj.longest_hold))
+			DBG_STORE(m->obj.longest_hold, now - since);
+		DBG_STORE(m->obj.owner_id, 0);
+		DBG_STORE(m->obj.owner_since, 0);
+		tangle__hold_pop(t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE);
 	});
+}
+
+/* The calling task and its worker's cached clock, with one lookup of the
+ * thread's worker; NULL outside a task. */
+static inline struct tangle_task *me(uint64_t *now)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	if (unlikely(!w))
+		return NULL;
+	*now = w->clock;
+	return w->current;
 }
 
 int tangle_mutex_init_at(tangle_mutex *pm, const char *name,
@@ -93,15 +110,10 @@ int tangle_mutex_destroy(tangle_mutex *pm)
 	return TANGLE_OK;
 }
 
-/* Let go of a mutex the caller owns: free it, or hand it to the head
- * waiter. */
-static void release(struct mutex *m, uintptr_t self)
+/* Let go of a mutex the caller owns and that has QUEUED set: hand it to
+ * the head waiter, or free it if the waiters left. */
+static __attribute__((noinline)) void release_slow(struct mutex *m)
 {
-	uintptr_t expect = self;
-	if (likely(atomic_compare_exchange_strong_explicit(
-		    &m->word, &expect, 0, memory_order_release,
-		    memory_order_relaxed)))
-		return;
 	tangle__spin_lock(&m->obj.lock);
 	struct tangle_waiter *w = m->obj.waiters.head;
 	if (!w) {
@@ -121,7 +133,17 @@ static void release(struct mutex *m, uintptr_t self)
 	tangle__spin_unlock(&m->obj.lock);
 }
 
-static int lock_slow(struct mutex *m, struct tangle_task *t,
+/* Let go of a mutex the caller owns: free it, or hand it on. */
+static inline void release(struct mutex *m, uintptr_t self)
+{
+	uintptr_t expect = self;
+	if (unlikely(!atomic_compare_exchange_strong_explicit(
+		    &m->word, &expect, 0, memory_order_release,
+		    memory_order_relaxed)))
+		release_slow(m);
+}
+
+static __attribute__((noinline)) int lock_slow(struct mutex *m, struct tangle_task *t,
                      int64_t timeout_ms, const tangle_site *site)
 {
 	uintptr_t self = (uintptr_t)t;
@@ -133,7 +155,7 @@ static int lock_slow(struct mutex *m, struct tangle_task *t,
 				    &m->word, &word, self, memory_order_acquire,
 				    memory_order_relaxed)) {
 				tangle__spin_unlock(&m->obj.lock);
-				claimed(m, t, site);
+				claimed(m, t, tangle__clock(), site);
 				return TANGLE_OK;
 			}
 		} else if (word & QUEUED) {
@@ -167,7 +189,7 @@ static int lock_slow(struct mutex *m, struct tangle_task *t,
 		return err;
 	}
 	TANGLE_DBG(DBG_STORE(m->obj.handed_to, 0));
-	claimed(m, t, site);
+	claimed(m, t, tangle__clock(), site);
 	return TANGLE_OK;
 }
 
@@ -183,7 +205,8 @@ int tangle_mutex_lock_at(tangle_mutex *pm, int64_t timeout_ms,
 	if (unlikely(!pm))
 		return TANGLE_EINVAL;
 	struct mutex *m = M(pm);
-	struct tangle_task *t = tangle__current();
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
 	if (unlikely(!t))
 		return TANGLE_ENOTASK;
 	if (unlikely(cancelled(t)))
@@ -192,7 +215,7 @@ int tangle_mutex_lock_at(tangle_mutex *pm, int64_t timeout_ms,
 	if (likely(atomic_compare_exchange_strong_explicit(
 		    &m->word, &expect, (uintptr_t)t, memory_order_acquire,
 		    memory_order_relaxed))) {
-		claimed(m, t, site);
+		claimed(m, t, now, site);
 		return TANGLE_OK;
 	}
 	return lock_slow(m, t, timeout_ms, site);
@@ -203,14 +226,15 @@ int tangle_mutex_try_lock_at(tangle_mutex *pm, const tangle_site *site)
 	if (unlikely(!pm))
 		return TANGLE_EINVAL;
 	struct mutex *m = M(pm);
-	struct tangle_task *t = tangle__current();
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
 	if (unlikely(!t))
 		return TANGLE_ENOTASK;
 	uintptr_t expect = 0;
 	if (atomic_compare_exchange_strong_explicit(
 		    &m->word, &expect, (uintptr_t)t, memory_order_acquire,
 		    memory_order_relaxed)) {
-		claimed(m, t, site);
+		claimed(m, t, now, site);
 		return TANGLE_OK;
 	}
 	return TANGLE_EAGAIN;
@@ -221,14 +245,15 @@ int tangle_mutex_unlock(tangle_mutex *pm)
 	if (unlikely(!pm))
 		return TANGLE_EINVAL;
 	struct mutex *m = M(pm);
-	struct tangle_task *t = tangle__current();
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
 	if (unlikely(!t))
 		return TANGLE_ENOTASK;
 	uintptr_t self = (uintptr_t)t;
 	uintptr_t word = atomic_load_explicit(&m->word, memory_order_relaxed);
 	if (unlikely((word & ~QUEUED) != self))
 		return TANGLE_ENOTOWNER;
-	releasing(m);
+	releasing(m, t, now);
 	release(m, self);
 	return TANGLE_OK;
 }
