@@ -122,6 +122,25 @@ static void header(tangle_session *s, FILE *out, const ti_task *t)
 		fprintf(out, "  holds %u more not recorded\n", t->hold_overflow);
 }
 
+static void frames(FILE *out, tangle_frame *fr, int n, const ti_render_opts *o,
+                   const char *fn, const char *mark);
+
+void ti_text_worker(tangle_session *s, FILE *out, uint32_t wi, const ti_render_opts *o)
+{
+	const ti_worker *w = &s->workers[wi];
+	tangle_frame fr[TI_BT_FRAMES];
+	int n = -1;
+	fprintf(out, "worker %u (tid %u)  %s\n", w->index, w->tid,
+	        ti_worker_state_name(w->state));
+	if (s->uw && s->uw->thread)
+		n = s->uw->thread(s->uw->ctx, w->tid, fr, TI_BT_FRAMES);
+	if (n <= 0)
+		fprintf(out, "  (%s: frames not shown)\n",
+		        s->uw ? "its thread cannot be unwound" : "no unwinder");
+	else
+		frames(out, fr, n > TI_BT_FRAMES ? TI_BT_FRAMES : n, o, "", "");
+}
+
 void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts *o)
 {
 	const ti_task *t = &s->tasks[ti];
@@ -132,7 +151,7 @@ void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts 
 		awaiting(s, t, a, sizeof(a));
 		snprintf(mark, sizeof(mark), "<- awaiting %s", a);
 	}
-	tangle_frame frames[TI_BT_FRAMES];
+	tangle_frame frames_buf[TI_BT_FRAMES];
 	int n = -1;
 	const char *why = "no unwinder";
 	if (s->uw && t->state == TANGLE_DEBUG_TASK_RUNNING) {
@@ -142,13 +161,13 @@ void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts 
 				tid = s->workers[k].tid;
 		why = "its worker thread cannot be unwound";
 		if (tid && s->uw->thread)
-			n = s->uw->thread(s->uw->ctx, tid, frames, TI_BT_FRAMES);
+			n = s->uw->thread(s->uw->ctx, tid, frames_buf, TI_BT_FRAMES);
 	} else if (s->uw && s->uw->task) {
 		tangle_context ctx;
 		why = "no saved context";
 		if (ti_task_context(s, ti, &ctx) == 0) {
 			why = "cannot unwind its stack";
-			n = s->uw->task(s->uw->ctx, &ctx, frames, TI_BT_FRAMES);
+			n = s->uw->task(s->uw->ctx, &ctx, frames_buf, TI_BT_FRAMES);
 		}
 	}
 	if (n > TI_BT_FRAMES)
@@ -164,18 +183,23 @@ void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts 
 			fprintf(out, "  (%s: frames not shown)\n", why);
 		return;
 	}
+	frames(out, frames_buf, n, o, t->wait.site ? t->wait.site->function : "", mark);
+}
+
+static void frames(FILE *out, tangle_frame *fr, int n, const ti_render_opts *o,
+                   const char *fn, const char *mark)
+{
 	/* the marked frame: the wait site's function, else the first kept one */
 	int marked = -1;
-	const char *fn = t->wait.site ? t->wait.site->function : "";
 	for (int i = 0; i < n && marked < 0 && *mark; i++)
-		if (*fn && strcmp(frames[i].function, fn) == 0)
+		if (*fn && strcmp(fr[i].function, fn) == 0)
 			marked = i;
 	for (int i = 0; i < n && marked < 0 && *mark; i++)
-		if (o->all_frames || !runtime_frame(&frames[i]))
+		if (o->all_frames || !runtime_frame(&fr[i]))
 			marked = i;
 	int num = 0;
 	for (int i = 0; i < n; i++) {
-		tangle_frame *f = &frames[i];
+		tangle_frame *f = &fr[i];
 		f->function[sizeof(f->function) - 1] = 0;
 		f->file[sizeof(f->file) - 1] = 0;
 		if (!o->all_frames && runtime_frame(f))

@@ -322,6 +322,14 @@ void ti_text_triage(tangle_session *s, FILE *out, const ti_render_opts *o)
 		}
 	}
 	free(seen);
+	for (uint32_t i = 0; i < s->nfindings; i++) { /* blocked workers, task unknown */
+		const ti_finding *f = &s->findings[i];
+		if (f->kind == TI_F_BLOCKED_EXECUTOR && f->worker != TI_NONE &&
+		    s->workers[f->worker].task == TI_NONE) {
+			ti_text_worker(s, out, f->worker, o);
+			fputc('\n', out);
+		}
+	}
 	if (left)
 		fprintf(out, "(%u more involved tasks: tangle bt ID shows them)\n\n", left);
 	ti_text_summary(s, out);

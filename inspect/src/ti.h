@@ -429,6 +429,9 @@ void ti_text_triage(tangle_session *s, FILE *out, const ti_render_opts *o);
 void ti_text_bt(tangle_session *s, FILE *out, uint32_t task,
                 const ti_render_opts *o);
 void ti_text_summary(tangle_session *s, FILE *out);
+/* A worker thread's native stack (blocked-executor with no known task). */
+void ti_text_worker(tangle_session *s, FILE *out, uint32_t worker,
+                    const ti_render_opts *o);
 void ti_json_report(tangle_session *s, FILE *out, int what);
 void ti_json_task(tangle_session *s, FILE *out, uint32_t t, int indent);
 void ti_json_string(FILE *out, const char *str);

@@ -253,6 +253,44 @@ static void test_describe_object(void **state)
 	tb_free(b);
 }
 
+static uint64_t now_of(tb *b, int kind, uint64_t now)
+{
+	tangle_reader r;
+	tb_reader(b, &r);
+	tangle_session_options o = {.now_kind = kind, .now = now};
+	tangle_session *s = NULL;
+	tangle_error *err = tangle_session_open(tb_reader_ptr(b), NULL, &o, &s);
+	assert_null(err);
+	int st;
+	char *out = tb_run(s, "tasks --json", &st);
+	uint64_t v = 0;
+	char *p = strstr(out, "\"now_ns\": ");
+	assert_non_null(p);
+	v = strtoull(p + 10, NULL, 10);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	return v;
+}
+
+static void test_clock(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 1});
+	build(b);
+	/* table fallback: the latest time recorded (a wait since 99 s) */
+	assert_int_equal(now_of(b, TANGLE_NOW_TABLE, 0), TB_S(99));
+	assert_int_equal(now_of(b, TANGLE_NOW_MONO, TB_S(123)), TB_S(123));
+	/* the dump's wall clock mapped through the latest (mono, real) pair */
+	tb_root_set(b, TANGLE_DF_ROOT_START_MONO, TB_S(1));
+	tb_root_set(b, TANGLE_DF_ROOT_START_REAL, TB_S(1700000000));
+	tb_root_set(b, TANGLE_DF_ROOT_SYNC_MONO, TB_S(90));
+	tb_root_set(b, TANGLE_DF_ROOT_SYNC_REAL, TB_S(1700000100));
+	assert_int_equal(now_of(b, TANGLE_NOW_REAL, TB_S(1700000130)), TB_S(120));
+	/* a mtime older than the table's own times: never before them */
+	assert_int_equal(now_of(b, TANGLE_NOW_REAL, TB_S(1700000095)), TB_S(99));
+	tb_free(b);
+}
+
 static int global_value = 42;
 
 static void test_reader_self(void **state)
@@ -287,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_filters_labels_spans),
 		cmocka_unit_test(test_task_info_context),
 		cmocka_unit_test(test_describe_object),
+		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_reader_self),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,6 +138,47 @@ static void test_mixed(void **state)
 	tb_free(b);
 }
 
+static void test_rwlock_cycles(void **state)
+{
+	(void)state;
+	/* a reader waits for a mutex whose owner waits to write-lock */
+	tb *b = tb_new(&(tb_opts){.seed = 17});
+	uint64_t table = tb_rwlock(b, "table"), m = tb_mutex(b, "journal");
+	uint64_t r = tb_task(b, 1, "reader", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t w = tb_task(b, 2, "writer", TANGLE_DEBUG_TASK_WAITING);
+	tb_hold(b, r, table, TANGLE_DEBUG_HOLD_SHARED, 1, TB_S(90), tb_site(b, "t.c", "scan", 5));
+	tb_hold(b, w, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(90), tb_site(b, "t.c", "append", 9));
+	tb_wait(b, w, TANGLE_DEBUG_WAIT_RWLOCK, TANGLE_DEBUG_OP_WRITE, table, TB_S(91),
+	        tb_site(b, "t.c", "append", 11), 1);
+	tb_wait(b, r, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(91),
+	        tb_site(b, "t.c", "scan", 7), 1);
+	/* a second reader behind the queued writer is stuck behind the cycle */
+	uint64_t r2 = tb_task(b, 3, "late-reader", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, r2, TANGLE_DEBUG_WAIT_RWLOCK, TANGLE_DEBUG_OP_READ, table, TB_S(92),
+	        tb_site(b, "t.c", "scan", 5), 1);
+	tangle_session *s = open_ok(b);
+	expect_only(s, "deadlock", "lock-order");
+	assert_int_equal(findings(s), 1);
+	int st;
+	char *out = tb_run(s, "why 3", &st);
+	assert_non_null(strstr(out, "queued behind task 2 \"writer\", which asks to write it first"));
+	assert_int_equal(st, 1);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+
+	/* upgrading a read hold to a write lock: a self-deadlock */
+	b = tb_new(&(tb_opts){.seed = 18});
+	table = tb_rwlock(b, "table");
+	r = tb_task(b, 1, "upgrader", TANGLE_DEBUG_TASK_WAITING);
+	tb_hold(b, r, table, TANGLE_DEBUG_HOLD_SHARED, 1, TB_S(90), 0);
+	tb_wait(b, r, TANGLE_DEBUG_WAIT_RWLOCK, TANGLE_DEBUG_OP_WRITE, table, TB_S(91), 0, 1);
+	s = open_ok(b);
+	expect_only(s, "deadlock", "self");
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static void held_scenario(tb *b, int waiters, uint64_t sleep_since)
 {
 	uint64_t m = tb_mutex(b, "cache");
@@ -409,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_permits),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_rwlock_cycles),
 		cmocka_unit_test(test_held_across_await),
 		cmocka_unit_test(test_blocked_executor),
 		cmocka_unit_test(test_granted_not_claimed),
