@@ -1,0 +1,112 @@
+"""The three readers of a core: the tangle CLI, gdb and lldb.
+
+The CLI is always checked. gdb and lldb are checked when their scripts are
+given (--gdb SCRIPT, --lldb SCRIPT; ctest passes them once gdb/ and lldb/
+register their scripts, see tests/e2e/README.md): their `tangle triage
+--json` must print the very bytes the CLI prints.
+"""
+
+import json
+import os
+import subprocess
+
+TIMEOUT = 120
+
+
+class Result:
+    def __init__(self, status, out, err, argv):
+        self.status = status
+        self.out = out
+        self.err = err
+        self.argv = argv
+
+    def describe(self):
+        return "`%s` exited %s\nstderr: %s" % (" ".join(self.argv), self.status,
+                                              self.err.strip()[-2000:])
+
+
+def _run(argv, env=None):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                           env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return Result("timeout", "", "no answer in %d s" % TIMEOUT, argv)
+    except OSError as e:
+        return Result("error", "", str(e), argv)
+    return Result(r.returncode, r.stdout, r.stderr, argv)
+
+
+class Cli:
+    """tangle COMMAND [OPTIONS] CORE EXE [ARGS]"""
+
+    def __init__(self, path):
+        self.path = path
+
+    def run(self, command, core, exe, options=(), args=()):
+        return _run([self.path, command] + list(options) + [core, exe] + list(args))
+
+    def triage_json(self, core, exe):
+        return self.run("triage", core, exe, ["--json"])
+
+    def bt(self, core, exe, task_id):
+        return self.run("bt", core, exe, args=[str(task_id)])
+
+
+def extract_json(text, marker=None):
+    """The JSON object a debugger printed among its own messages: the text
+    of the first object that starts a line (after `marker`, if given)."""
+    start = 0
+    if marker is not None:
+        at = text.find(marker)
+        if at < 0:
+            return None
+        start = at + len(marker)
+    decoder = json.JSONDecoder()
+    pos = start
+    while True:
+        brace = text.find("{", pos)
+        if brace < 0:
+            return None
+        if brace == 0 or text[brace - 1] == "\n":
+            try:
+                _, end = decoder.raw_decode(text, brace)
+                return text[brace:end]
+            except ValueError:
+                pass
+        pos = brace + 1
+
+
+def _debugger_env(inspect_lib):
+    env = dict(os.environ)
+    if inspect_lib:
+        env["TANGLE_INSPECT_LIB"] = inspect_lib
+    return env
+
+
+class Gdb:
+    def __init__(self, script, inspect_lib=None):
+        self.script = script
+        self.env = _debugger_env(inspect_lib)
+
+    def triage_json(self, core, exe):
+        argv = ["gdb", "-batch", "-nx", "-q",
+                "-iex", "set auto-load safe-path /",
+                "-ex", "source " + self.script,
+                "-ex", "tangle triage --json", exe, core]
+        r = _run(argv, self.env)
+        r.json = extract_json(r.out)
+        return r
+
+
+class Lldb:
+    def __init__(self, script, inspect_lib=None):
+        self.script = script
+        self.env = _debugger_env(inspect_lib)
+
+    def triage_json(self, core, exe):
+        argv = ["lldb-16", "-b", "--no-lldbinit",
+                "-o", "command script import " + self.script,
+                "-o", "tangle triage --json", "-c", core, exe]
+        r = _run(argv, self.env)
+        r.json = extract_json(r.out, marker="tangle triage --json")
+        return r
