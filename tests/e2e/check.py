@@ -3,8 +3,8 @@
 Every check returns a list of problems (strings); an empty list is a pass.
 The accessors at the top are the only place that knows the JSON layout
 (docs/json.md): findings[] with kind, shape, signature, tasks[] (id, name)
-and objects[] (kind, name); tasks[] with id, name, state and the wait with
-its site (file, line, function).
+and objects[] (kind, name); tasks[] (in `tangle tasks --json`: all of
+them) with id, name, state and wait.site (file, line, function).
 """
 
 import fnmatch
@@ -140,7 +140,9 @@ def _tasks_named(doc, pattern):
 
 
 def check_wait_sites(doc, manifest):
-    """Each waiting task of the manifest waits at its tagged line."""
+    """Each task of the manifest's waits waits at its tagged line (doc: the
+    output of `tangle tasks --json`, which lists every task); a `running`
+    one runs."""
     problems = []
     for w in manifest["waits"]:
         tasks = _tasks_named(doc, w["task"])
@@ -148,6 +150,8 @@ def check_wait_sites(doc, manifest):
             problems.append("no task named %r in the JSON" % w["task"])
             continue
         if w.get("running"):
+            problems.extend("task %r is %s, expected running" % (t.get("name"), task_state(t))
+                            for t in tasks if task_state(t) != "running")
             continue
         for t in tasks:
             site = task_wait_site(t)

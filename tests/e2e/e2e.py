@@ -98,6 +98,18 @@ def _triage(ctx, d, report):
     return doc, r
 
 
+def _tasks(ctx, d, report):
+    """`tangle tasks --json`: every task and its wait; None on failure."""
+    r = ctx.cli.tasks_json(d.core, d.exe)
+    try:
+        if r.status not in (0, 1):
+            raise ValueError("exit status %s" % r.status)
+        return json.loads(r.out)
+    except ValueError as e:
+        report.check("tangle tasks --json", ["%s\n%s" % (e, r.describe())])
+        return None
+
+
 def _check_debuggers(ctx, d, cli_out, report):
     for what, fe in (("gdb", ctx.gdb), ("lldb", ctx.lldb)):
         if fe is None:
@@ -143,8 +155,10 @@ def run_example(ctx, name, label=None, args=None, delay=0.0):
         report.check("exit status %d" % want_status,
                      [] if r.status == want_status else ["exit status %s" % r.status])
         report.check("findings", check.check_findings(doc, m))
-        report.check("wait sites", check.check_wait_sites(doc, m))
-        for task_id, task_name, w in check.bt_targets(doc, m):
+        tasks = _tasks(ctx, d, report)
+        if tasks is not None:
+            report.check("wait sites", check.check_wait_sites(tasks, m))
+        for task_id, task_name, w in check.bt_targets(tasks or {}, m):
             b = ctx.cli.bt(d.core, d.exe, task_id)
             what = "tangle bt %s (%s) shows %s at %s:%d" % (
                 task_id, task_name, w["function"], w["file"], w["line"])

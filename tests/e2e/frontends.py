@@ -37,19 +37,21 @@ def _run(argv, env=None):
 
 
 class Cli:
-    """tangle COMMAND [OPTIONS] CORE EXE [ARGS]"""
+    """The tangle CLI on a core and its executable."""
 
     def __init__(self, path):
         self.path = path
 
-    def run(self, command, core, exe, options=(), args=()):
-        return _run([self.path, command] + list(options) + [core, exe] + list(args))
-
     def triage_json(self, core, exe):
-        return self.run("triage", core, exe, ["--json"])
+        """`tangle triage --json CORE EXE`, the form users and pipelines type."""
+        return _run([self.path, "triage", "--json", core, exe])
+
+    def tasks_json(self, core, exe):
+        """Every task, with its wait (`tangle tasks --json`)."""
+        return _run([self.path, "tasks", "--json", "--core", core, "--exe", exe])
 
     def bt(self, core, exe, task_id):
-        return self.run("bt", core, exe, args=[str(task_id)])
+        return _run([self.path, "bt", "--core", core, "--exe", exe, str(task_id)])
 
 
 def extract_json(text, marker=None):
