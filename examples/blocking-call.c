@@ -53,7 +53,6 @@ static void *main_task(void *arg)
 		example_check(tangle_detach(example_ptr(tangle_spawn(name, handle_request, s),
 		                                        "spawn")), "detach");
 	}
-	/* The only worker is about to be stuck in read(): no task could print. */
 	example_hung_after("blocking-call", PAST_THRESHOLD_MS);
 	tangle_join(reload, NULL); /* forever */
 	return NULL;

@@ -57,8 +57,7 @@ static void *main_task(void *arg)
 	tangle_task *t1 = example_ptr(tangle_spawn("parse", run_stage, &parse), "spawn");
 	tangle_task *t2 = example_ptr(tangle_spawn("enrich", run_stage, &enrich), "spawn");
 	tangle_task *t3 = example_ptr(tangle_spawn("store", run_stage, &store), "spawn");
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("channel-ring");
+	example_hung_after("channel-ring", EXAMPLE_SETTLE_MS);
 	/* Nothing else happens in this program: the tools see that every task
 	 * waits and nothing can wake any of them. */
 	tangle_join(t1, NULL); /* forever */

@@ -8,6 +8,11 @@
  * waits. The e2e harness (tests/e2e) and scripts/demo-run.sh dump a core as
  * soon as they read the line.
  *
+ * The line comes from a plain thread (not a task, so the tools do not see
+ * it) armed by the main task just before the main task itself starts to
+ * wait: printing from the main task would leave it running, for a few
+ * microseconds, at the moment of the dump.
+ *
  * Marks in the sources: a comment "wait: TAG" on a line where a task
  * waits; the manifest beside each example (NAME.expect) names these tags,
  * and the harness turns them into file:line, so lines may move freely.
@@ -52,9 +57,7 @@ static inline void *example_ptr(void *p, const char *what)
 	return p;
 }
 
-/* Announce the hang from a plain thread after ms milliseconds. Only for
- * examples whose workers are all blocked, so that no task can print. The
- * thread is not a task: the tools do not see it. */
+/* Print the line from a plain thread in ms milliseconds. */
 struct example_announce {
 	const char *example;
 	unsigned ms;

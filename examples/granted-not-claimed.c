@@ -58,7 +58,6 @@ static void *main_task(void *arg)
 		example_check(tangle_detach(example_ptr(tangle_spawn(name, login, s),
 		                                        "spawn")), "detach");
 	}
-	/* The only worker will be stuck in sleep(): no task could print. */
 	example_hung_after("granted-not-claimed", PAST_THRESHOLD_MS);
 	tangle_join(gc, NULL); /* an hour */
 	return NULL;

@@ -59,8 +59,7 @@ static void *main_task(void *arg)
 		example_check(tangle_detach(example_ptr(tangle_spawn(name, lookup, c),
 		                                        "spawn")), "detach");
 	}
-	tangle_sleep_ms(PAST_THRESHOLD_MS);
-	example_hung("held-across-await");
+	example_hung_after("held-across-await", PAST_THRESHOLD_MS);
 	tangle_join(r, NULL); /* ten minutes */
 	return NULL;
 }

@@ -43,8 +43,7 @@ static void *main_task(void *arg)
 	p->indexer = example_ptr(tangle_spawn("indexer", build_index, p), "spawn");
 	tangle_notify_one(&p->loader_go);
 	tangle_notify_one(&p->indexer_go);
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("join-cycle");
+	example_hung_after("join-cycle", EXAMPLE_SETTLE_MS);
 	for (;;) /* the handles belong to the two tasks now: just wait */
 		tangle_sleep_ms(3600 * 1000);
 	return NULL;

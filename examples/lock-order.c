@@ -83,8 +83,7 @@ static void *main_task(void *arg)
 	                             "spawn");
 	tangle_task *b = example_ptr(tangle_spawn("transfer-b", refund, bank),
 	                             "spawn");
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("lock-order");
+	example_hung_after("lock-order", EXAMPLE_SETTLE_MS);
 	tangle_join(a, NULL); /* forever */
 	tangle_join(b, NULL);
 	return NULL;

@@ -71,8 +71,7 @@ static void *main_task(void *arg)
 	tangle_task *c = example_ptr(tangle_spawn("checkout", checkout, r), "spawn");
 	tangle_task *p = example_ptr(tangle_spawn("pricing", price, r), "spawn");
 	tangle_join(p, NULL);
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("lost-waker");
+	example_hung_after("lost-waker", EXAMPLE_SETTLE_MS);
 	tangle_join(c, NULL); /* forever */
 	return NULL;
 }

@@ -57,8 +57,7 @@ static void *main_task(void *arg)
 		snprintf(name, sizeof name, "api-%d", i + 1);
 		api[i] = example_ptr(tangle_spawn(name, serve, db), "spawn");
 	}
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("orphaned-lock");
+	example_hung_after("orphaned-lock", EXAMPLE_SETTLE_MS);
 	for (int i = 0; i < API_TASKS; i++)
 		tangle_join(api[i], NULL); /* forever */
 	tangle_join(m, NULL);

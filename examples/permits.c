@@ -55,8 +55,7 @@ static void *main_task(void *arg)
 	                             "spawn");
 	tangle_task *b = example_ptr(tangle_spawn("export-orders", export_table, &orders),
 	                             "spawn");
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("permits");
+	example_hung_after("permits", EXAMPLE_SETTLE_MS);
 	tangle_join(a, NULL); /* forever */
 	tangle_join(b, NULL);
 	return NULL;

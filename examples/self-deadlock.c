@@ -38,8 +38,7 @@ static void *main_task(void *arg)
 	struct store *s = arg;
 	example_check(tangle_mutex_init(&s->journal, "journal"), "mutex");
 	tangle_task *t = example_ptr(tangle_spawn("compactor", compact, s), "spawn");
-	tangle_sleep_ms(EXAMPLE_SETTLE_MS);
-	example_hung("self-deadlock");
+	example_hung_after("self-deadlock", EXAMPLE_SETTLE_MS);
 	tangle_join(t, NULL); /* forever */
 	return NULL;
 }
