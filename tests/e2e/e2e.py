@@ -216,7 +216,8 @@ def run_signatures(ctx, jobs=2):
             others[name] = doc
     sigs = []
     for (warm, _), (r, doc) in zip(SIGNATURE_RUNS, runs):
-        report.lines.extend(r.lines)
+        report.lines.extend("%s: %s" % (r.label, line) for line in r.lines)
+        report.failed.extend("%s: %s" % (r.label, what) for what in r.failed)
         if doc is None:
             report.check("lock-order run %s" % warm, ["no triage"])
             continue
