@@ -6,7 +6,8 @@
  * read of that address. Queues are walked by NEXT with a visited set and a
  * cap; a waiter that is some task's inline WAIT is taken from the task
  * already decoded (no second read), others (select waiters on a stack) are
- * read once. Holders of an object are derived from every task's HOLDs, the
+ * read once; a waiter that waits on another object ends the walk (stale).
+ * Holders of an object are derived from every task's HOLDs, the
  * object's owner and hand-off, and waiters granted but not yet claimed.
  */
 #include <inttypes.h>
@@ -141,6 +142,15 @@ static ti_wait **walk_queue(tangle_session *s, uint32_t oi, uint64_t head,
 			if (ti_map_get(&s->task_by_addr, w->task_addr, &v))
 				w->task = (uint32_t)v;
 			w->obj = oi;
+		}
+		if (w->object != o->addr) {
+			/* a waiter that left (or a slot reused since): the queue
+			 * past it is not this object's any more */
+			ti_problem_add(s, p, "%s queue of %s \"%s\": waiter at 0x%" PRIx64
+			               " waits on 0x%" PRIx64 " instead", which,
+			               ti_obj_kind_name(o->kind), o->name, p, w->object);
+			o->truncated = 1;
+			break;
 		}
 		ti_wait **slot = ti_vec_push(&q, sizeof(*slot));
 		if (!slot)

@@ -47,11 +47,11 @@ static char *inspect(const char *line, int *status)
 	return out;
 }
 
-/* Poll until the triage names `want` (up to ~3 s). */
+/* Poll until the triage names `want` (up to ~10 s on a loaded machine). */
 static char *wait_for(const char *line, const char *want)
 {
 	char *out = NULL;
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1000; i++) {
 		int st;
 		tangle_inspect_free(out);
 		out = inspect(line, &st);
@@ -168,12 +168,176 @@ static void test_blocked_and_healthy(void **state)
 	tangle_runtime_free(rt);
 }
 
+/* ---- the primitives ---- */
+
+static tangle_mutex accounts, ledger;
+
+static void *transfer_a(void *arg)
+{
+	(void)arg;
+	tangle_mutex_lock(&accounts);
+	tangle_sleep_ms(30);
+	tangle_mutex_lock(&ledger);
+	return NULL;
+}
+
+static void *transfer_b(void *arg)
+{
+	(void)arg;
+	tangle_mutex_lock(&ledger);
+	tangle_sleep_ms(30);
+	tangle_mutex_lock(&accounts);
+	return NULL;
+}
+
+static void test_lock_order(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	tangle_mutex_init(&accounts, "accounts");
+	tangle_mutex_init(&ledger, "ledger");
+	tangle_task *a = tangle_spawn_on(rt, "transfer-a", transfer_a, NULL);
+	tangle_task *b = tangle_spawn_on(rt, "transfer-b", transfer_b, NULL);
+	char *out = wait_for("triage", "DEADLOCK  lock-order cycle between 2 tasks");
+	assert_non_null(strstr(out, "fix: take \"accounts\" before \"ledger\" everywhere"));
+	assert_non_null(strstr(out, "(acquired test_live.c:"));
+	tangle_inspect_free(out);
+	tangle_detach(a);
+	tangle_detach(b);
+	tangle_runtime_free(rt);
+}
+
+static tangle_chan *ring[3];
+
+static void *stage(void *arg)
+{
+	int i = (int)(intptr_t)arg, v = i;
+	/* two sends before a receive: every channel fills, every stage waits */
+	tangle_chan_send(ring[i], &v);
+	tangle_chan_send(ring[i], &v);
+	tangle_chan_recv(ring[(i + 2) % 3], &v);
+	return NULL;
+}
+
+static void test_channel_ring(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	const char *names[3] = {"a->b", "b->c", "c->a"};
+	for (int i = 0; i < 3; i++)
+		ring[i] = tangle_chan_new(sizeof(int), 1, names[i]);
+	tangle_task *t[3];
+	for (int i = 0; i < 3; i++)
+		t[i] = tangle_spawn_on(rt, "stage", stage, (void *)(intptr_t)i);
+	char *out = wait_for("deadlocks", "DEADLOCK  ");
+	/* the other side is known only for channels someone received from:
+	 * here nobody ever did, so it is the quiescence check that names it */
+	assert_non_null(strstr(out, "channel"));
+	tangle_inspect_free(out);
+	for (int i = 0; i < 3; i++)
+		tangle_detach(t[i]);
+	tangle_runtime_free(rt);
+}
+
+static tangle_sem pool;
+
+static void *grabber(void *arg)
+{
+	(void)arg;
+	tangle_sem_acquire(&pool, 1);
+	tangle_sleep_ms(30);
+	tangle_sem_acquire(&pool, 1);
+	return NULL;
+}
+
+static void test_permits(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	tangle_sem_init(&pool, 2, "pool");
+	tangle_task *a = tangle_spawn_on(rt, "job-a", grabber, NULL);
+	tangle_task *b = tangle_spawn_on(rt, "job-b", grabber, NULL);
+	char *out = wait_for("triage", "DEADLOCK  permits hold-and-wait between 2 tasks");
+	tangle_inspect_free(out);
+	tangle_detach(a);
+	tangle_detach(b);
+	tangle_runtime_free(rt);
+}
+
+static tangle_mutex cache, state_m, config;
+
+static void *refresher(void *arg)
+{
+	(void)arg;
+	tangle_mutex_lock(&cache);
+	tangle_sleep_ms(5000); /* the await, with the lock held */
+	tangle_mutex_unlock(&cache);
+	return NULL;
+}
+
+static void *getter(void *arg)
+{
+	(void)arg;
+	tangle_sleep_ms(20);
+	tangle_mutex_lock(&cache);
+	tangle_mutex_unlock(&cache);
+	return NULL;
+}
+
+static void *relocker(void *arg)
+{
+	(void)arg;
+	tangle_mutex_lock(&state_m);
+	tangle_mutex_lock(&state_m); /* not reentrant */
+	return NULL;
+}
+
+static void *loader(void *arg)
+{
+	(void)arg;
+	tangle_mutex_lock(&config);
+	return NULL; /* returns holding it */
+}
+
+static void test_held_self_orphaned(void **state)
+{
+	(void)state;
+	tangle_runtime *rt = tangle_runtime_new(&(tangle_config){.workers = 2});
+	tangle_mutex_init(&cache, "cache");
+	tangle_mutex_init(&state_m, "state");
+	tangle_mutex_init(&config, "config");
+	tangle_task *r = tangle_spawn_on(rt, "refresher", refresher, NULL);
+	tangle_task *g[3];
+	for (int i = 0; i < 3; i++)
+		g[i] = tangle_spawn_on(rt, "getter", getter, NULL);
+	tangle_task *self = tangle_spawn_on(rt, "relocker", relocker, NULL);
+	tangle_task *l = tangle_spawn_on(rt, "loader", loader, NULL);
+	char *out = wait_for("triage --held-ms 100", "LOCK-HELD-ACROSS-AWAIT");
+	assert_non_null(strstr(out, "holds mutex \"cache\" while it awaits sleep"));
+	tangle_inspect_free(out);
+	out = wait_for("triage --held-ms 100", "DEADLOCK  self-deadlock of task");
+	tangle_inspect_free(out);
+	out = wait_for("triage --held-ms 100", "ORPHANED-LOCK  mutex \"config\" is owned by task");
+	tangle_inspect_free(out);
+	tangle_cancel(r);
+	tangle_join(r, NULL);
+	for (int i = 0; i < 3; i++)
+		tangle_join(g[i], NULL);
+	tangle_detach(self);
+	tangle_join(l, NULL);
+	tangle_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lost_waker),
 		cmocka_unit_test(test_join_cycle),
 		cmocka_unit_test(test_blocked_and_healthy),
+		cmocka_unit_test(test_lock_order),
+		cmocka_unit_test(test_channel_ring),
+		cmocka_unit_test(test_permits),
+		cmocka_unit_test(test_held_self_orphaned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
