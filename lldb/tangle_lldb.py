@@ -1,0 +1,281 @@
+"""tangle commands for lldb: async backtraces, wait chains and hang triage.
+
+Load with (e.g. in ~/.lldbinit):
+
+    command script import /usr/local/share/tangle/lldb/tangle_lldb.py
+
+This adds the `tangle` command (tasks, bt, locks, why, deadlocks, triage,
+graph, threads, task) and turns on the OperatingSystem plugin that shows
+every suspended task as a thread. Every analysis command is one call into
+libtangle-inspect (tangle_session_run) whose output is printed as is; this
+module decodes nothing itself. See docs/lldb.md.
+"""
+
+import os
+import shlex
+import sys
+
+import lldb
+
+# The sibling modules, also when this file is imported by path from Python.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+import tangle_lldb_engine as engine  # noqa: E402
+import tangle_lldb_target as target  # noqa: E402
+import tangle_lldb_threads as threads  # noqa: E402
+
+PREFIX = "tangle"
+STATUS_ERROR = engine.STATUS_ERROR
+
+
+def _process(debugger, exe_ctx):
+    process = exe_ctx.GetProcess() if exe_ctx is not None else None
+    if process is None or not process.IsValid():
+        process = debugger.GetSelectedTarget().GetProcess()
+    return process
+
+
+def ensure_threads(debugger, process):
+    """Make lldb's thread list of this stop hold the task threads, so that
+    the engine can unwind a task through its thread. Reloads the plugin
+    when lldb built the list without it (the first stop of an attach, or
+    the table appeared later). Returns True when the plugin was off and is
+    on only for this command."""
+    process.GetNumThreads()
+    if threads.served(process):
+        return False
+    temporary = not threads.plugin_on(debugger)
+    threads.set_plugin(debugger, True, everywhere=False)
+    process.GetNumThreads()
+    return temporary
+
+
+def engine_run(debugger, exe_ctx, argv):
+    """Run one engine command against the current process: (status, text)."""
+    process = _process(debugger, exe_ctx)
+    try:
+        target.session_for(process)
+    except engine.Error as e:
+        return STATUS_ERROR, str(e)
+    temporary = ensure_threads(debugger, process)
+    try:
+        return target.session_for(process).run(argv)
+    except engine.Error as e:
+        return STATUS_ERROR, str(e)
+    finally:
+        if temporary:
+            threads.set_plugin(debugger, False, everywhere=False)
+
+
+def report(result, status, text):
+    if status == STATUS_ERROR:
+        result.SetError("%s: %s" % (PREFIX, text.strip()))
+    else:
+        result.Print(text)
+        result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+
+
+def _usage(name):
+    try:
+        text = engine.usage(name)
+    except engine.Error as e:
+        return "(usage unavailable: %s)" % e
+    return text.rstrip("\n") if text else "tangle %s" % name
+
+
+class EngineCommand(object):
+    """`tangle NAME ARGS...` -> the engine's NAME command, output as is."""
+
+    name = None
+    short = None
+
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return self.short
+
+    def get_long_help(self):
+        return _usage(self.name)
+
+    def argv(self, args):
+        return [self.name] + args
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        try:
+            args = shlex.split(command)
+        except ValueError as e:
+            result.SetError("%s: %s" % (PREFIX, e))
+            return
+        status, text = engine_run(debugger, exe_ctx, self.argv(args))
+        self.output(result, status, text)
+
+    def output(self, result, status, text):
+        report(result, status, text)
+
+
+class Tasks(EngineCommand):
+    name, short = "tasks", "List tasks: state, wait, duration, site (filters, --group)."
+
+
+class Bt(EngineCommand):
+    name, short = "bt", "Async backtraces of tasks: tangle bt [ID...|all]."
+
+
+class Locks(EngineCommand):
+    name, short = "locks", "List locks, semaphores, channels: owners and waiters."
+
+
+class Why(EngineCommand):
+    name, short = "why", "The wait chain of one task: tangle why ID."
+
+
+class Deadlocks(EngineCommand):
+    name, short = "deadlocks", "Only the deadlock findings."
+
+
+class Triage(EngineCommand):
+    name, short = "triage", "The full report: findings, wait chains, backtraces [--json]."
+
+
+class Graph(EngineCommand):
+    """`tangle graph FILE`: the engine renders DOT, this writes it to FILE."""
+
+    name, short = "graph", "Write the wait-for graph as Graphviz DOT: tangle graph FILE."
+
+    def argv(self, args):
+        self.path, rest = None, []
+        for a in args:
+            if self.path is None and not a.startswith("-"):
+                self.path = a
+            else:
+                rest.append(a)
+        return ["graph"] + rest
+
+    def output(self, result, status, text):
+        if self.path is None or status == STATUS_ERROR:
+            return report(result, status, text)
+        try:
+            with open(self.path, "w") as f:
+                f.write(text)
+        except OSError as e:
+            result.SetError("%s: cannot write %s: %s" % (PREFIX, self.path, e.strerror))
+            return
+        result.Print("tangle: wrote the wait-for graph to %s\n" % self.path)
+        result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+
+
+THREADS_HELP = """\
+tangle threads [on|off]
+
+Show every suspended task as an lldb thread, named "task ID NAME", its queue
+saying what it waits for, next to the real threads: `thread list`,
+`thread select N`, `bt`, `frame variable` then work on tasks. `on` (the
+default once the module is loaded) installs lldb's OperatingSystem plugin
+(setting target.process.python-os-plugin-path) for this target and new
+ones; run it again after attaching to a live process, because lldb builds
+the first thread list of an attach before the plugin can see the program.
+`off` removes the plugin. Without an argument: say whether it is on and how
+many task threads the current stop has."""
+
+
+class Threads(object):
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return "Show suspended tasks as lldb threads: tangle threads [on|off]."
+
+    def get_long_help(self):
+        return THREADS_HELP
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        arg = command.strip()
+        if arg not in ("", "on", "off"):
+            result.SetError("%s: usage: tangle threads [on|off]" % PREFIX)
+            return
+        if arg:
+            threads.set_plugin(debugger, arg == "on")
+        process = _process(debugger, exe_ctx)
+        on = threads.plugin_on(debugger)
+        if not on:
+            result.Print("tangle: task threads are off\n")
+            return
+        if not process.IsValid():
+            result.Print("tangle: task threads are on\n")
+            return
+        if arg == "on":
+            target.forget(process)
+        count = sum(1 for i in range(process.GetNumThreads())
+                    if process.GetThreadAtIndex(i).GetThreadID() >= threads.TASK_TID_BASE)
+        result.Print("tangle: task threads are on: %d task thread%s\n"
+                     % (count, "" if count == 1 else "s"))
+
+
+class Task(object):
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return "Select the thread of a suspended task: tangle task ID."
+
+    def get_long_help(self):
+        return ("tangle task ID\n\nSelect the lldb thread that shows task ID (see "
+                "`tangle threads`), so that `bt`, `frame select`, `up`, `down` and "
+                "`frame variable` work on the task's own frames.")
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        arg = command.strip()
+        try:
+            task_id = int(arg, 0)
+        except ValueError:
+            result.SetError("%s: usage: tangle task ID" % PREFIX)
+            return
+        process = _process(debugger, exe_ctx)
+        try:
+            session = target.session_for(process)
+        except engine.Error as e:
+            result.SetError("%s: %s" % (PREFIX, e))
+            return
+        info = session.task(task_id)
+        if info is None:
+            result.SetError("%s: no task %d" % (PREFIX, task_id))
+            return
+        if not info.suspended:
+            where = " (running on thread %d)" % info.worker_tid if info.worker_tid else ""
+            result.SetError("%s: task %d is not suspended%s" % (PREFIX, task_id, where))
+            return
+        ensure_threads(debugger, process)
+        if not process.SetSelectedThreadByID(threads.TASK_TID_BASE + task_id):
+            result.SetError("%s: task %d has no thread (tangle threads on)" % (PREFIX, task_id))
+            return
+        thread = process.GetSelectedThread()
+        stream = lldb.SBStream()
+        thread.GetStatus(stream)
+        result.Print(stream.GetData())
+
+
+COMMANDS = [Tasks, Bt, Locks, Why, Deadlocks, Triage, Graph]
+EXTRA = [("threads", Threads), ("task", Task)]
+
+TOP_HELP = ("Async backtraces, wait chains and hang triage of tangle programs "
+            "(libtangle-inspect).")
+
+
+def __lldb_init_module(debugger, internal_dict):
+    interp = debugger.GetCommandInterpreter()
+    res = lldb.SBCommandReturnObject()
+    interp.HandleCommand('command container add -o -h "%s" %s' % (TOP_HELP, PREFIX), res)
+    for cls in COMMANDS:
+        interp.HandleCommand("command script add -o -c %s.%s %s %s"
+                             % (__name__, cls.__name__, PREFIX, cls.name), res)
+    for name, cls in EXTRA:
+        interp.HandleCommand("command script add -o -c %s.%s %s %s"
+                             % (__name__, cls.__name__, PREFIX, name), res)
+    threads.set_plugin(debugger, True)
+    try:
+        engine.library()
+    except engine.Error as e:
+        print("tangle: %s" % e)

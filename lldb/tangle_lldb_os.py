@@ -1,0 +1,30 @@
+"""lldb OperatingSystem plugin: suspended tangle tasks as threads.
+
+lldb loads (and reloads) this file itself from the setting
+target.process.python-os-plugin-path, which `tangle threads on` sets, and
+instantiates OperatingSystemPlugIn once per process. It keeps no state:
+everything lives in tangle_lldb_threads, which a reload does not reset.
+"""
+
+import tangle_lldb_threads
+
+
+class OperatingSystemPlugIn(object):
+    def __init__(self, process):
+        self.model = tangle_lldb_threads.ThreadModel(process)
+
+    def get_thread_info(self):
+        return self.model.thread_info()
+
+    def get_register_info(self):
+        return self.model.register_info()
+
+    def get_register_data(self, tid):
+        return self.model.register_data(tid)
+
+    def create_thread(self, tid, context):
+        t = self.model.task(tid)
+        if t is None:
+            return None
+        return {"tid": t.tid, "name": t.thread_name(), "queue": t.wait,
+                "state": "stopped", "stop_reason": "none"}

@@ -1,0 +1,221 @@
+"""Suspended tangle tasks as lldb threads (the OperatingSystem plugin's model).
+
+lldb's OperatingSystemPython asks a plugin object for a list of thread
+dictionaries, one register layout, and each thread's register bytes. This
+module builds those from tasks: every suspended task becomes a thread named
+"task ID NAME" whose queue says what it waits for, and whose registers are
+the task's saved context (pc, sp and the callee-saved registers the switch
+pushed; every other register reads 0). lldb then unwinds the task with its
+own unwinder, so `thread select`, `bt` and `frame variable` work on it.
+
+Invariants:
+  - A task thread's id is TASK_TID_BASE + task id. Linux thread ids are
+    below 2**22, so they never collide with a real thread.
+  - Registers carry their DWARF/eh_frame numbers and pc/sp/fp/ra their
+    generic roles; lldb cannot unwind a plugin thread without them.
+  - The real threads are never listed here: lldb keeps them first.
+  - Task lists come from `provider(process)`, a list of TaskThread; the
+    default provider asks the engine (tangle_lldb_target). Tests may swap
+    it. Everything is recomputed when the process's stop id changes.
+"""
+
+import os
+import struct
+import sys
+
+import lldb
+
+TASK_TID_BASE = 10 ** 12
+
+EM_X86_64 = 62
+EM_AARCH64 = 183
+
+
+def _reg(name, dwarf, offset, generic=None, alt=None, set_index=0, bits=64):
+    info = {
+        "name": name,
+        "bitsize": bits,
+        "offset": offset,
+        "encoding": "uint",
+        "format": "hex",
+        "set": set_index,
+        "gcc": dwarf,
+        "ehframe": dwarf,
+        "dwarf": dwarf,
+    }
+    if generic:
+        info["generic"] = generic
+    if alt:
+        info["alt-name"] = alt
+    return info
+
+
+def _layout(names):
+    """(name, dwarf, generic, alt) rows -> register info dict and dwarf -> offset."""
+    regs, offsets = [], {}
+    for i, (name, dwarf, generic, alt) in enumerate(names):
+        regs.append(_reg(name, dwarf, i * 8, generic, alt))
+        if dwarf is not None:
+            offsets[dwarf] = i * 8
+    return {"sets": ["General Purpose Registers"], "registers": regs}, offsets, len(names) * 8
+
+
+_X86_64 = [
+    ("rax", 0, None, None), ("rbx", 3, None, None), ("rcx", 2, "arg4", None),
+    ("rdx", 1, "arg3", None), ("rsi", 4, "arg2", None), ("rdi", 5, "arg1", None),
+    ("rbp", 6, "fp", "fp"), ("rsp", 7, "sp", "sp"), ("r8", 8, "arg5", None),
+    ("r9", 9, "arg6", None), ("r10", 10, None, None), ("r11", 11, None, None),
+    ("r12", 12, None, None), ("r13", 13, None, None), ("r14", 14, None, None),
+    ("r15", 15, None, None), ("rip", 16, "pc", "pc"), ("rflags", 49, "flags", None),
+]
+
+_AARCH64 = (
+    [("x%d" % i, i, "arg%d" % (i + 1) if i < 8 else None, None) for i in range(29)]
+    + [("fp", 29, "fp", "x29"), ("lr", 30, "ra", "x30"), ("sp", 31, "sp", None),
+       ("pc", 32, "pc", None)]
+    + [("d%d" % i, 64 + i, None, None) for i in range(8, 16)]
+)
+
+# e_machine -> (register info, dwarf -> offset, data size, pc dwarf, sp dwarf)
+ARCHES = {
+    EM_X86_64: _layout(_X86_64) + (16, 7),
+    EM_AARCH64: _layout(_AARCH64) + (32, 31),
+}
+
+TRIPLE_ARCH = {"x86_64": EM_X86_64, "aarch64": EM_AARCH64, "arm64": EM_AARCH64}
+
+
+class TaskThread(object):
+    """One suspended task as the plugin shows it."""
+
+    __slots__ = ("id", "name", "wait", "arch", "pc", "sp", "regs")
+
+    def __init__(self, id, name, wait, arch, pc, sp, regs):
+        self.id = id          # task id
+        self.name = name      # task name
+        self.wait = wait      # one line, "" if none
+        self.arch = arch      # ELF e_machine
+        self.pc = pc
+        self.sp = sp
+        self.regs = regs      # [(dwarf, value)] from the saved context
+
+    @property
+    def tid(self):
+        return TASK_TID_BASE + self.id
+
+    def thread_name(self):
+        return "task %d %s" % (self.id, self.name) if self.name else "task %d" % self.id
+
+    def register_data(self):
+        arch = ARCHES.get(self.arch)
+        if arch is None:
+            return None
+        _, offsets, size, pc_dwarf, sp_dwarf = arch
+        words = [0] * (size // 8)
+        for dwarf, value in list(self.regs) + [(pc_dwarf, self.pc), (sp_dwarf, self.sp)]:
+            off = offsets.get(dwarf)
+            if off is not None:
+                words[off // 8] = value & 0xFFFFFFFFFFFFFFFF
+        return struct.pack("<%dQ" % len(words), *words)
+
+
+def process_arch(process):
+    triple = process.GetTarget().GetTriple() or ""
+    return TRIPLE_ARCH.get(triple.split("-")[0])
+
+
+def _engine_provider(process):
+    import tangle_lldb_target
+    return tangle_lldb_target.task_threads(process)
+
+
+# Swappable for tests; returns a list of TaskThread.
+provider = _engine_provider
+
+
+# Plugin instances by process unique id, so commands can tell whether lldb's
+# thread list of the current stop came through the plugin (it does not on
+# the first stop of an attach: lldb builds the list before the modules and
+# the plugin are there).
+models = {}
+
+
+class ThreadModel(object):
+    """What one plugin instance serves, refreshed at every stop."""
+
+    def __init__(self, process):
+        self.process = process
+        self.stop_id = None
+        self.ok = False        # the provider could read the task list
+        self.by_tid = {}
+        self.infos = []
+        models[process.GetUniqueID()] = self
+
+    def _refresh(self):
+        stop_id = self.process.GetStopID()
+        if stop_id == self.stop_id:
+            return
+        try:
+            tasks = provider(self.process)
+        except Exception as e:  # never break lldb's thread list
+            print("tangle: cannot list tasks: %s" % e, file=sys.stderr)
+            tasks = None
+        self.ok = tasks is not None
+        tasks = tasks or []
+        self.by_tid = dict((t.tid, t) for t in tasks)
+        self.infos = [{"tid": t.tid, "name": t.thread_name(), "queue": t.wait,
+                       "state": "stopped", "stop_reason": "none"} for t in tasks]
+        self.stop_id = stop_id
+
+    def thread_info(self):
+        self._refresh()
+        return self.infos
+
+    def register_info(self):
+        arch = ARCHES.get(process_arch(self.process), ARCHES[EM_X86_64])
+        return arch[0]
+
+    def register_data(self, tid):
+        self._refresh()
+        t = self.by_tid.get(tid)
+        return t.register_data() if t else None
+
+    def task(self, tid):
+        return self.by_tid.get(tid)
+
+
+def served(process):
+    """True when the plugin listed this stop's tasks successfully."""
+    model = models.get(process.GetUniqueID())
+    return model is not None and model.ok and model.stop_id == process.GetStopID()
+
+
+# ---- Turning the plugin on and off --------------------------------------------
+
+SETTING = "target.process.python-os-plugin-path"
+PLUGIN = os.path.join(os.path.dirname(os.path.realpath(__file__)), "tangle_lldb_os.py")
+
+
+def _command(debugger, line):
+    result = lldb.SBCommandReturnObject()
+    debugger.GetCommandInterpreter().HandleCommand(line, result)
+    return result.Succeeded()
+
+
+def plugin_on(debugger):
+    """Whether the selected target (or the default for new ones) uses us."""
+    value = lldb.SBDebugger.GetInternalVariableValue(SETTING, debugger.GetInstanceName())
+    return value is not None and value.GetSize() > 0 and \
+        value.GetStringAtIndex(0).strip('"') == PLUGIN
+
+
+def set_plugin(debugger, on, everywhere=True):
+    """Load (or reload) the plugin into the selected target's process, or
+    unload it; with everywhere, also for targets created later. Setting the
+    path makes lldb create a new plugin instance and rebuild its thread
+    list, which is how the attach case gets its task threads."""
+    value = '"%s"' % PLUGIN if on else '""'
+    if everywhere:
+        _command(debugger, "settings set -g %s %s" % (SETTING, value))
+    if debugger.GetSelectedTarget().IsValid():
+        _command(debugger, "settings set %s %s" % (SETTING, value))
