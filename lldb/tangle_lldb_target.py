@@ -177,12 +177,13 @@ def forget(process):
 
 
 def task_threads(process):
-    """The OS plugin's provider: every suspended task as a TaskThread."""
+    """The OS plugin's provider: every suspended task as a TaskThread; None
+    when the table cannot be read (yet: a command will look again)."""
     try:
         session = session_for(process)
     except engine.Error:
-        forget(process)  # e.g. libtangle not loaded yet: look again next time
-        return []
+        forget(process)
+        return None
     out = []
     for info in session.tasks():
         if not info.suspended:
