@@ -22,30 +22,35 @@ NOTES_MAX = 16 << 20
 PRSTATUS_PID_OFFSET = 32  # struct elf_prstatus: siginfo(12) cursig(2+2) sigpend sighold
 
 
-def _candidates(process):
-    paths = []
-    try:
-        stats = process.GetTarget().GetStatistics()
-        data = json.loads(stats.GetAsJSON() if hasattr(stats, "GetAsJSON") else "{}")
-        for module in data.get("modules", []):
-            if module.get("path"):
-                paths.append(module["path"])
-    except Exception:
-        pass
+def _mapped_files():
     try:
         with open("/proc/self/maps") as f:
             for line in f:
                 parts = line.split(None, 5)
                 if len(parts) == 6 and parts[5].startswith("/"):
-                    paths.append(parts[5].strip())
+                    yield parts[5].strip()
     except OSError:
-        pass
-    seen, out = set(), []
-    for p in paths:
-        if p not in seen:
-            seen.add(p)
-            out.append(p)
-    return out
+        return
+
+
+def _module_paths(process):
+    try:
+        stats = process.GetTarget().GetStatistics()
+        for module in json.loads(stats.GetAsJSON()).get("modules", []):
+            if module.get("path"):
+                yield module["path"]
+    except Exception:
+        return
+
+
+def _candidates(process):
+    """Mapped files first (cheap); lldb's statistics only if need be."""
+    seen = set()
+    for source in (_mapped_files, lambda: _module_paths(process)):
+        for path in source():
+            if path not in seen:
+                seen.add(path)
+                yield path
 
 
 def core_thread_ids(path):

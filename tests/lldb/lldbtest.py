@@ -108,7 +108,7 @@ class Env(object):
     def lldb(self, commands, target=(), env=None, load=True, name="session"):
         """Run lldb-16 -b: target is its arguments (program, -c core, -p pid);
         commands run one after the other, also after an error. Returns the
-        transcript (stdout and stderr)."""
+        transcript (stdout and stderr in one stream, in order)."""
         script = os.path.join(self.work, name + ".lldb")
         with open(script, "w") as f:
             if load:
@@ -119,9 +119,10 @@ class Env(object):
         extra.update(env or {})
         argv = [self.lldb_path, "-b", "--no-lldbinit"] + list(target) + [
             "-o", "command source -e false %s" % script]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
-                             env=self._child_env(extra), cwd=self.work)
-        text = out.stdout + out.stderr
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, timeout=TIMEOUT, env=self._child_env(extra),
+                             cwd=self.work, stdin=subprocess.DEVNULL)
+        text = out.stdout
         with open(os.path.join(self.work, name + ".out"), "w") as f:
             f.write(text)
         return text

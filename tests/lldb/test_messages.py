@@ -1,0 +1,51 @@
+"""One clear line for what cannot work: a missing engine library (at import
+and on each command), a program without the tangle table, no process, and
+bad arguments. The toy program has no table (it does not use libtangle)."""
+
+from lldbtest import Env, section
+
+env = Env()
+core = env.core("toy_tasks", ready="ready")
+target = [env.program("toy_tasks"), "-c", core]
+
+# No engine: one line at import, the same line as the command's error.
+out = env.lldb(["tangle tasks", "tangle triage --json", "help tangle bt", "thread list"],
+               target, env={"TANGLE_INSPECT_LIB": "/nonexistent/libtangle-inspect.so"},
+               name="no-engine")
+line = r"TANGLE_INSPECT_LIB=/nonexistent/libtangle-inspect\.so: no such file"
+env.expect(out, r"^tangle: " + line + "$", "no engine: one line at import")
+env.expect(section(out, "tangle tasks"), r"^error: tangle: " + line + "$",
+           "no engine: the command says why")
+env.expect(section(out, "tangle triage --json"), r"^error: tangle: " + line,
+           "no engine: triage says why")
+env.check(len(section(out, "tangle tasks").strip().splitlines()) == 1,
+          "no engine: exactly one line", section(out, "tangle tasks"))
+env.expect(section(out, "thread list"), r"thread #1: tid = \d+", "no engine: lldb still works")
+env.expect_not(out, r"Traceback", "no engine: no Python traceback")
+
+# The engine, but a program without the table: the engine's message.
+env.check(env.engine is not None, "the engine is given (--engine)")
+out = env.lldb(["tangle tasks", "tangle triage --json", "tangle task 1", "thread list"],
+               target, name="no-table")
+tasks = section(out, "tangle tasks")
+env.expect(tasks, r"^error: tangle: .*table", "no table: says so")
+env.expect_not(out, r"not found \(looked beside", "no table: the engine was loaded")
+env.check(len(tasks.strip().splitlines()) == 1, "no table: one line", tasks)
+env.expect(section(out, "tangle triage --json"), r"^error: tangle: ", "no table: triage")
+env.expect(section(out, "tangle task 1"), r"^error: tangle: ", "no table: task")
+env.expect_not(out, r"Traceback", "no table: no Python traceback")
+env.expect(section(out, "thread list"), r"thread #2: tid = \d+",
+           "no table: lldb's threads are untouched")
+
+# No process at all; bad arguments.
+out = env.lldb(["tangle tasks", "tangle threads sideways", "tangle task x",
+                "tangle tasks 'unbalanced"], [], name="no-process")
+env.expect(section(out, "tangle tasks"), r"^error: tangle: no process", "no process")
+env.expect(section(out, "tangle threads sideways"), r"^error: tangle: usage: tangle threads",
+           "threads usage")
+env.expect(section(out, "tangle task x"), r"^error: tangle: usage: tangle task ID",
+           "task usage")
+env.expect(section(out, "tangle tasks 'unbalanced"), r"^error: tangle: .*quotation",
+           "bad quoting")
+env.expect_not(out, r"Traceback", "no process: no Python traceback")
+env.finish()
