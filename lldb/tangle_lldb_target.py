@@ -16,6 +16,7 @@ Sessions are cached per process and stop id: the OS plugin and the
 commands share one decoded view of a stop.
 """
 
+import os
 import time
 
 import lldb
@@ -130,15 +131,34 @@ def is_core(process):
     return process.GetPluginName() == "elf-core"
 
 
+def _exe_path(process):
+    """The program, as the CLI names it: /proc/PID/exe when live, else the
+    target's executable."""
+    if not is_core(process):
+        try:
+            return os.readlink("/proc/%d/exe" % process.GetProcessID())
+        except OSError:
+            pass
+    spec = process.GetTarget().GetExecutable()
+    return spec.fullpath if spec.IsValid() else ""
+
+
+def _name(first, exe):
+    """The target's name as the CLI gives it: "CORE (EXE)" or "pid N (EXE)"
+    (the JSON keeps its base name)."""
+    return "%s (%s)" % (first, exe) if exe else first
+
+
 def now_for(process):
-    """(now_kind, now, target name) as the CLI would give them."""
+    """(now_kind, now, target name) as the CLI gives them."""
+    exe = _exe_path(process)
     if is_core(process):
         path, mtime = tangle_lldb_core.core_mtime_ns(process)
         if path is not None:
-            return engine.NOW_REAL, mtime, path
-        return engine.NOW_TABLE, 0, None
+            return engine.NOW_REAL, mtime, _name(path, exe)
+        return engine.NOW_TABLE, 0, _name("core", exe)
     return (engine.NOW_MONO, time.clock_gettime_ns(time.CLOCK_MONOTONIC),
-            "pid %d" % process.GetProcessID())
+            _name("pid %d" % process.GetProcessID(), exe))
 
 
 _sessions = {}  # process unique id -> (stop id, Session or engine.Error)

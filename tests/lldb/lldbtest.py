@@ -105,19 +105,25 @@ class Env(object):
 
     # ---- lldb ----------------------------------------------------------------
 
-    def lldb(self, commands, target=(), env=None, load=True, name="session"):
+    def lldb(self, commands, target=(), env=None, load=True, name="session",
+             preload=False):
         """Run lldb-16 -b: target is its arguments (program, -c core, -p pid);
-        commands run one after the other, also after an error. Returns the
-        transcript (stdout and stderr in one stream, in order)."""
+        commands run one after the other, also after an error. The module is
+        imported first (load), or before the target is even created, as from
+        ~/.lldbinit (preload). Returns the transcript (stdout and stderr in
+        one stream, in order)."""
         script = os.path.join(self.work, name + ".lldb")
         with open(script, "w") as f:
-            if load:
+            if load and not preload:
                 f.write("command script import %s\n" % self.module)
             for c in commands:
                 f.write(c + "\n")
         extra = {"TANGLE_INSPECT_LIB": self.engine} if self.engine else {}
         extra.update(env or {})
-        argv = [self.lldb_path, "-b", "--no-lldbinit"] + list(target) + [
+        argv = [self.lldb_path, "-b", "--no-lldbinit"]
+        if preload:
+            argv += ["-O", "command script import %s" % self.module]
+        argv += list(target) + [
             "-o", "command source -e false %s" % script]
         out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True, timeout=TIMEOUT, env=self._child_env(extra),

@@ -1,0 +1,119 @@
+"""Every tangle command in lldb on a real core dump and on a live process of
+lldb_app (sleeper, parker with a lost waker, joiner, main), tasks as lldb
+threads with their own frames and variables, and `triage --json` identical
+to the CLI's on the same core."""
+
+import os
+import subprocess
+
+from lldbtest import Env, section
+
+env = Env()
+exe = env.program("lldb_app")
+core = env.core("lldb_app", ready="ready")
+
+COMMANDS = [
+    "tangle tasks", "tangle tasks --group", "tangle tasks --state waiting --name sl*",
+    "tangle bt all", "tangle bt 2 3", "tangle locks", "tangle why 3", "tangle deadlocks",
+    "tangle triage", "tangle triage --json", "tangle graph {graph}", "tangle tasks --help",
+    "help tangle tasks",
+    "thread list", "tangle task 2", "bt", "frame select 5", "frame variable",
+    "tangle task 3", "frame select 4", "frame variable", "tangle task 99",
+]
+
+
+def check_commands(out, where, graph):
+    tasks = section(out, "tangle tasks")
+    env.expect(tasks, r"^ID\s+STATE\s+FOR\s+WAIT", where + ": tasks table")
+    for row in (r"^1\s+waiting .*join task 4 \"joiner\".*main_task\s+main$",
+                r"^2\s+waiting .*sleep\s+lldb_app\.c:21 nap\s+sleeper$",
+                r"^3\s+waiting .*park \"the config reload signal\".*wait_signal\s+parker$",
+                r"^4\s+waiting .*join task 2 \"sleeper\".*await_sleeper\s+joiner$"):
+        env.expect(tasks, row, where + ": tasks row " + row)
+    env.expect(section(out, "tangle tasks --group"), r"^COUNT\s+STATE\s+LONGEST",
+               where + ": --group")
+    filtered = section(out, "tangle tasks --state waiting --name sl*")
+    env.expect(filtered, r"sleeper$", where + ": filters keep the sleeper")
+    env.expect_not(filtered, r"parker|joiner", where + ": filters drop the others")
+
+    bt = section(out, "tangle bt all")
+    env.expect(bt, r"task 2 \"sleeper\".*\n  #0 nap at lldb_app\.c:21\s+<- awaiting sleep\n"
+               r"  #1 sleeper_main at lldb_app\.c:29", where + ": bt of the sleeper (lldb frames)")
+    env.expect(bt, r"task 3 \"parker\".*\n  #0 wait_signal at lldb_app\.c:38\s+<- awaiting park",
+               where + ": bt of the parker")
+    env.expect(bt, r"task 4 \"joiner\".*\n  #0 await_sleeper at lldb_app\.c:53",
+               where + ": bt of the joiner")
+    two = section(out, "tangle bt 2 3")
+    env.expect(two, r"task 2 \"sleeper\"", where + ": bt ID ID")
+    env.expect_not(two, r"task 4", where + ": bt of the given ids only")
+    env.expect(section(out, "tangle locks"), r"^KIND\s+NAME\s+STATE", where + ": locks")
+    env.expect(section(out, "tangle why 3"),
+               r"task 3 \"parker\" is parked .* on \"the config reload signal\"",
+               where + ": why")
+    env.expect(section(out, "tangle deadlocks"), r"^0 deadlocks among 4 tasks",
+               where + ": deadlocks")
+    triage = section(out, "tangle triage")
+    env.expect(triage, r"^LOST-WAKER\s+task 3 \"parker\"", where + ": triage finding")
+    env.expect(triage, r"#0 wait_signal at lldb_app\.c:38", where + ": triage backtrace")
+    env.expect(section(out, "tangle triage --json"), r'"kind": "lost-waker"',
+               where + ": triage --json")
+    env.expect(section(out, "tangle graph " + graph), r"wrote the wait-for graph to",
+               where + ": graph FILE")
+    try:
+        with open(graph) as f:
+            dot = f.read()
+        env.expect(dot, r"^digraph tangle \{", where + ": the file holds DOT")
+        env.expect(dot, r"t4 -> t2", where + ": the join edge")
+    except OSError as e:
+        env.check(False, where + ": graph file", str(e))
+    env.expect(section(out, "tangle tasks --help"), r"tasks \[--state", where + ": --help")
+    env.expect(section(out, "help tangle tasks"), r"--group", where + ": lldb help")
+
+    # Tasks as threads, with their own frames and variables.
+    tl = section(out, "thread list")
+    env.expect(tl, r"tid = 1000000000002, .*name = 'task 2 sleeper', queue = 'sleep'",
+               where + ": the sleeper is a thread")
+    env.expect(tl, r"name = 'task 3 parker', queue = 'park \"the config reload signal\"'",
+               where + ": the parker is a thread")
+    env.expect(tl, r"^\* thread #1: tid = \d+, .*name = 'lldb_app'", where + ": real threads first")
+    env.expect(section(out, "tangle task 2"), r"^\* thread #\d+, name = 'task 2 sleeper'",
+               where + ": tangle task selects the thread")
+    tbt = section(out, "bt")
+    env.expect(tbt, r"frame #5: .* lldb_app`nap\(seconds=3600\) at lldb_app\.c:21",
+               where + ": lldb's bt of the task")
+    env.expect(tbt, r"frame #6: .* lldb_app`sleeper_main", where + ": its caller")
+    env.expect(tbt, r"tangle__ctx_entry", where + ": down to the entry trampoline")
+    fv = section(out, "frame variable")
+    env.expect(fv, r"\(volatile int\) rounds = 7", where + ": a local of the task's frame")
+    env.expect(fv, r"\(int\) seconds = 3600", where + ": an argument of the task's frame")
+    rest = out[out.find("(lldb) tangle task 3"):]
+    env.expect(section(rest, "frame variable"), r"\(volatile int\) attempts = 3",
+               where + ": the parker's local")
+    env.expect(section(out, "tangle task 99"), r"^error: tangle: no task 99", where + ": no task")
+    env.expect_not(out, r"Traceback", where + ": no Python traceback")
+
+
+# A core.
+graph = os.path.join(env.work, "core.dot")
+out = env.lldb([c.format(graph=graph) for c in COMMANDS], [exe, "-c", core], name="core")
+check_commands(out, "core", graph)
+
+# The same bytes as the CLI on the same core.
+if env.cli:
+    cli = subprocess.run([env.cli, "triage", "--json", core, exe], capture_output=True,
+                         text=True, timeout=60)
+    mine = section(out, "tangle triage --json")
+    env.check(cli.returncode == 1, "cli: triage exits 1 (a finding)", cli.stderr)
+    env.check(mine == cli.stdout, "core: triage --json is the CLI's, byte for byte",
+              "lldb:\n%s\ncli:\n%s" % (mine, cli.stdout))
+
+# A live process, the module loaded before the attach (as from ~/.lldbinit):
+# lldb builds the attach's first thread list without the plugin; any tangle
+# command brings the task threads in.
+proc = env.start("lldb_app", ready="ready")
+graph = os.path.join(env.work, "live.dot")
+out = env.lldb(["thread list"] + [c.format(graph=graph) for c in COMMANDS],
+               ["-p", str(proc.pid)], name="live", preload=True)
+out = out.replace("(lldb) thread list\n", "(lldb) first thread list\n", 1)
+check_commands(out, "live", graph)
+env.finish()
