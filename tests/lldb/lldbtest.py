@@ -17,6 +17,7 @@ import sys
 import time
 
 TIMEOUT = 60
+SETTLE = 0.2  # after "ready": the task that printed it reaches its wait
 
 
 class Env(object):
@@ -65,6 +66,7 @@ class Env(object):
                 if not line:
                     break
                 if re.search(ready, line):
+                    time.sleep(SETTLE)
                     return proc
             proc.kill()
             raise RuntimeError("%s never printed %r" % (name, ready))
