@@ -21,7 +21,7 @@ def run(argv):
     gdb.GdbError with the engine's one-line message."""
     status, out = session.get().run(argv)
     if status == 2:
-        raise gdb.GdbError(out.strip() or "tangle: %s failed" % argv[0])
+        raise gdb.GdbError(engine.one_line(out or "%s failed" % argv[0]))
     return out
 
 
@@ -124,21 +124,26 @@ class Triage(EngineCommand):
 
 
 class Graph(gdb.Command):
-    """Write the wait-for graph as Graphviz DOT: tangle graph [OPTIONS] FILE.
+    """Write the wait-for graph as Graphviz DOT: tangle graph FILE [OPTIONS].
 
-FILE is where the DOT goes ("-" prints it). The options are the engine's:"""
+FILE is where the DOT goes ("-" prints it); render it with dot -Tsvg.
+The options are the engine's:"""
 
     def __init__(self):
         self.__doc__ = _doc(self.__doc__, "graph",
-                            "Usage: tangle graph [OPTIONS] FILE")
+                            "Usage: tangle graph FILE [OPTIONS]")
         super().__init__("tangle graph", gdb.COMMAND_STACK,
                          gdb.COMPLETE_FILENAME)
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
-        if not argv or argv[-1].startswith("-") and argv[-1] != "-":
-            raise gdb.GdbError("usage: tangle graph [OPTIONS] FILE")
-        path = argv.pop()
+        # FILE first or last; the options in between are the engine's.
+        if argv and not argv[0].startswith("-") or argv[:1] == ["-"]:
+            path = argv.pop(0)
+        elif argv and not argv[-1].startswith("-"):
+            path = argv.pop()
+        else:
+            raise gdb.GdbError("usage: tangle graph FILE [OPTIONS]")
         out = run(["graph"] + argv)
         if path == "-":
             _write(out)
@@ -187,7 +192,10 @@ not on tasks: use tangle task none first."""
             return
         info = tasks.lookup(argv[0])
         tasks.select(info)
-        gdb.write("[Switching to task %s]\n" % tasks.label(info))
+        where = ""
+        if not info.suspended:
+            where = " on thread %d" % gdb.selected_thread().num
+        gdb.write("[Switching to task %s%s]\n" % (tasks.label(info), where))
         gdb.execute("frame", from_tty=False)
 
     def _show(self):

@@ -212,10 +212,16 @@ def load(pkg_parent, hints=()):
                 "set TANGLE_INSPECT_LIB to its path" % ", ".join(tried))
 
 
+def one_line(message):
+    """An engine message as gdb shows it: one line, saying it is tangle's."""
+    message = " ".join(message.split("\n")).strip() or "unknown error"
+    return message if message.startswith("tangle") else "tangle: " + message
+
+
 def take_error(lib, err):
     """Turn a tangle_error * into an Error and free it."""
     e = err.contents
-    message = (e.message or b"unknown error").decode("utf-8", "replace")
+    message = one_line((e.message or b"").decode("utf-8", "replace"))
     code = e.code
     lib.tangle_error_free(err)
     return Error(message, code)

@@ -139,6 +139,8 @@ class Callbacks:
             if n:
                 if isinstance(data, bytes):
                     ctypes.memmove(buf, data, n)
+                elif n <= 65536:   # copying is cheaper than a ctypes view
+                    ctypes.memmove(buf, data.tobytes(), n)
                 else:
                     ctypes.memmove(buf, (ctypes.c_char * n).from_buffer(data),
                                    n)

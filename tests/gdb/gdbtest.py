@@ -10,6 +10,7 @@ workdir (scratch directory), and for the real runtime cases prog, cli,
 engine.
 """
 
+import json
 import os
 import re
 import shutil
@@ -273,9 +274,254 @@ def toy_graph_file(_):
     out = gdb(["break toy_ready", "run", "tangle graph --x " + path],
               ARGS["toy"], env=fake_env())
     # The fake engine has no graph command: its one-line error, no file.
-    expect(out, r"^fake: unknown command: graph$")
+    expect(out, r"^tangle: fake: unknown command: graph$")
     if os.path.exists(path):
         raise Failure("graph file written on error")
+
+
+# ---- The real runtime and engine: gdb_tasks --------------------------------
+
+def make_kernel_core(program, name):
+    """Run program abort in a fresh directory with cores on; the kernel's
+    core, or gcore's when cores are piped away."""
+    import resource
+    d = os.path.join(workdir(), name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open("/proc/sys/kernel/core_pattern") as f:
+        piped = f.read().startswith("|")
+    if not piped:
+        def cores_on():
+            resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                                      resource.RLIM_INFINITY))
+        subprocess.run([program, "abort"], cwd=d, preexec_fn=cores_on,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=30)
+        for f in sorted(os.listdir(d)):
+            if f == "core" or f.startswith("core."):
+                return os.path.join(d, f)
+    return make_core(program, "gdb_tasks_ready", os.path.join(name, "core"))
+
+
+def rt_target(kind):
+    """gdb arguments and leading commands for gdb_tasks live or on a core:
+    (program, core, commands)."""
+    prog = ARGS["prog"]
+    if kind == "live":
+        return prog, None, ["break gdb_tasks_ready", "run"]
+    if kind == "gcore":
+        return prog, make_core(prog, "gdb_tasks_ready", "gcore.core"), []
+    return prog, make_kernel_core(prog, "kernel"), []
+
+
+RT_COMMANDS = [
+    mark("tasks"), "tangle tasks", mark("waiting"),
+    "tangle tasks --state waiting", mark("group"), "tangle tasks --group",
+    mark("bt2"), "tangle bt 2", mark("bt1"), "tangle bt 1", mark("btall"),
+    "tangle bt all", mark("locks"), "tangle locks", mark("why"),
+    "tangle why 4", mark("why99"), "tangle why 99", mark("dl"),
+    "tangle deadlocks", mark("triage"), "tangle triage", mark("json"),
+    "tangle triage --json", mark("graph"), "tangle graph %s",
+    mark("end")]
+
+
+def check_rt_commands(out, kind, dot):
+    expect(section(out, "@@tasks", "@@waiting"),
+           r"^1 +running .* main$",
+           r"^2 +waiting +\S+ +sleep +gdb_tasks\.c:33 sleep_deep +sleeper$",
+           r'^3 +waiting +\S+ +park "the test\'s signal" +gdb_tasks\.c:48 ',
+           r'^4 +waiting +\S+ +join task 2 "sleeper" +gdb_tasks\.c:63 ')
+    w = section(out, "@@waiting", "@@group")
+    expect(w, r"^2 +waiting", r"^4 +waiting")
+    reject(w, r"running")
+    expect(section(out, "@@group", "@@bt2"), r"^COUNT +STATE",
+           r"^1 +waiting +\S+ +sleep +gdb_tasks\.c:33 sleep_deep$")
+    expect(section(out, "@@bt2", "@@bt1"),
+           r'^task 2 "sleeper"  waiting \S+  spawned by task 1 at '
+           r"gdb_tasks\.c:\d+ main_task$",
+           r"^  #0 sleep_deep at gdb_tasks\.c:33 +<- awaiting sleep$",
+           r"^  #1 sleep_deep at gdb_tasks\.c:30$",
+           r"^  #2 sleep_deep at gdb_tasks\.c:30$",
+           r"^  #3 sleeper at gdb_tasks\.c:40$")
+    bt1 = section(out, "@@bt1", "@@btall")
+    expect(bt1, r'^task 1 "main"  running', r"^  #\d main_task at "
+           r"gdb_tasks\.c:\d+$")
+    if kind == "live":
+        expect(bt1, r"^  #0 gdb_tasks_ready at gdb_tasks\.c:23$")
+    else:
+        expect(bt1, r"^  #0 \S*(raise|kill)\S* at ")
+    expect(section(out, "@@btall", "@@locks"), r'^task 1 "main"',
+           r'^task 2 "sleeper"', r'^task 3 "parker"',
+           r'^  #0 wait_for_signal at gdb_tasks\.c:48 +<- awaiting park '
+           r'"the test\'s signal"$', r'^task 4 "joiner"',
+           r'^  #0 joiner at gdb_tasks\.c:63 +<- awaiting join task 2 '
+           r'"sleeper"$')
+    expect(section(out, "@@locks", "@@why\n"), r"^KIND +NAME")
+    expect(section(out, "@@why\n", "@@why99"),
+           r'^  task 4 "joiner" waits \S+ to join task 2 "sleeper" '
+           r"\(gdb_tasks\.c:63 joiner\)$")
+    expect(section(out, "@@why99", "@@dl"), r"^tangle: why: no task 99$")
+    expect(section(out, "@@dl", "@@triage"), r"^0 deadlocks among 4 tasks$")
+    expect(section(out, "@@triage", "@@json"), r"^0 findings; 4 tasks ")
+    doc = json_of(section(out, "@@json", "@@graph"))
+    if doc.get("findings") != [] or doc.get("counts", {}).get("tasks") != 4:
+        raise Failure("unexpected triage JSON:\n" + json.dumps(doc)[:2000])
+    expect(section(out, "@@graph", "@@end"),
+           r"^tangle: wrote the wait-for graph to ")
+    with open(dot) as f:
+        expect(f.read(), r"^digraph tangle \{",
+               r'^  t4 \[shape=box, label="task 4\\njoiner\\nwaiting"\];')
+
+
+def json_of(text):
+    start = text.find("\n{")
+    try:
+        return json.JSONDecoder().raw_decode(text, start + 1)[0]
+    except ValueError:
+        raise Failure("no JSON in:\n" + text)
+
+
+def rt_commands(kind):
+    prog, core, pre = rt_target(kind)
+    dot = os.path.join(workdir(), kind + ".dot")
+    cmds = [c % dot if "%s" in c else c for c in RT_COMMANDS]
+    out = gdb(pre + cmds, prog, core)
+    check_rt_commands(out, kind, dot)
+
+
+@case
+def rt_commands_live(_):
+    rt_commands("live")
+
+
+@case
+def rt_commands_core(_):
+    rt_commands("kernel")
+
+
+RT_TASK_COMMANDS = [
+    mark("t2"), "tangle task 2", mark("bt"), "bt", mark("locals"),
+    "info locals", mark("up"), "up", "info locals", mark("frame"),
+    "frame 9", "print depth", mark("t3"), "tangle task 3", "info locals",
+    mark("t4"), "tangle task 4", "print join_local", mark("none"),
+    "tangle task none", "tangle task", "bt", mark("t1"), "tangle task 1",
+    "bt", mark("end")]
+
+
+def check_rt_task(out, kind):
+    expect(section(out, "@@t2", "@@bt"),
+           r'^\[Switching to task 2 "sleeper" \(sleep\)\]$',
+           r"^#\d+ +0x[0-9a-f]+ in sleep_deep \(depth=(depth@entry=)?0\) at "
+           r".*gdb_tasks\.c:33$")
+    bt = section(out, "@@bt", "@@locals")
+    expect(bt, r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?0\) ",
+           r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?1\) ",
+           r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?2\) ",
+           r"^#\d+ .* in sleeper \(")
+    reject(bt, r"^#0 ", r"gdb_tasks_ready|main_task|abort")
+    expect(section(out, "@@locals", "@@up"), r"^sleep_local = 4240$")
+    expect(section(out, "@@up", "@@frame"), r"^sleep_local = 4241$")
+    expect(section(out, "@@frame", "@@t3"), r"^#9 .* sleep_deep ",
+           r"^\$1 = 2$")
+    expect(section(out, "@@t3", "@@t4"), r"^park_local = 77$",
+           r'wait_for_signal \(what=0x[0-9a-f]+ "the test\'s signal"\)')
+    expect(section(out, "@@t4", "@@none"), r"^\$2 = 99$")
+    none = section(out, "@@none", "@@t1")
+    expect(none, r"^\[Task 4 no longer selected\]$", r"^#0 ")
+    reject(none, r"sleep_deep|joiner|Current task is [234]")
+    t1 = section(out, "@@t1", "@@end")
+    expect(t1, r'^\[Switching to task 1 "main" \(running\) on thread \d+\]$',
+           r"^#\d+ .* in main_task \(")
+    reject(t1, r"sleep_deep")
+
+
+@case
+def rt_task_frames_live(_):
+    prog, core, pre = rt_target("live")
+    check_rt_task(gdb(pre + RT_TASK_COMMANDS, prog, core), "live")
+
+
+@case
+def rt_task_frames_core(_):
+    prog, core, pre = rt_target("kernel")
+    check_rt_task(gdb(pre + RT_TASK_COMMANDS, prog, core), "core")
+
+
+@case
+def rt_task_frames_gcore(_):
+    prog, core, pre = rt_target("gcore")
+    check_rt_task(gdb(pre + RT_TASK_COMMANDS, prog, core), "core")
+
+
+@case
+def rt_apply_and_printers(_):
+    prog, core, pre = rt_target("live")
+    out = gdb(pre + [
+        mark("apply"), "tangle apply 2-4 info locals", mark("p3"),
+        "print $tangle_task(3)", mark("cur"), "print $tangle_current_task()",
+        mark("deref"), "print $tangle_task(4)->name", mark("none"),
+        "tangle task 2", "print $tangle_current_task()", mark("end")],
+        prog, core)
+    expect(section(out, "@@apply", "@@p3"),
+           r'^Task 2 "sleeper" \(sleep\):\n(.*\n)*?sleep_local = 4240$',
+           r'^Task 3 "parker" \(park "the test\'s signal"\):\n(.*\n)*?'
+           r"park_local = 77$",
+           r'^Task 4 "joiner" \(join task 2 "sleeper"\):\n(.*\n)*?'
+           r"join_local = 99$")
+    expect(section(out, "@@p3", "@@cur"),
+           r'^\$1 = 0x[0-9a-f]+ task 3 "parker" waiting \S+: park '
+           r'"the test\'s signal"$')
+    expect(section(out, "@@cur", "@@deref"),
+           r'^\$2 = 0x[0-9a-f]+ task 1 "main" running$')
+    expect(section(out, "@@deref", "@@none"), r'^\$3 = "joiner"')
+    expect(section(out, "@@none", "@@end"),
+           r'^\$4 = 0x[0-9a-f]+ task 2 "sleeper" waiting')
+
+
+@case
+def rt_autoload(_):
+    prog, core, _ = rt_target("kernel")
+    safe = "add-auto-load-safe-path " + ARGS["build"]
+    out = gdb([mark("tasks"), "tangle tasks", mark("info"),
+               "info auto-load python-scripts"], prog, core, load=False,
+              pre=[safe])
+    expect(section(out, "@@tasks", "@@info"), r"^2 +waiting +\S+ +sleep ")
+    expect(section(out, "@@info"), r"^Yes +gdb\.inlined-script\.tangle")
+    reject(out, r"declined")
+    # Outside the safe path: gdb's own warning, no commands.
+    out = gdb(["tangle tasks"], prog, core, load=False)
+    expect(out, r"auto-loading has been declined by your `auto-load "
+           r"safe-path'", r'^Undefined command: "tangle"')
+
+
+@case
+def rt_no_table(_):
+    out = gdb(["break toy_ready", "run", "tangle tasks", "tangle triage"],
+              ARGS["toy"])
+    line = (r"^tangle: no tangle debug table: the symbol tangle_debug_root "
+            r"was not found \(does the program use libtangle\?\)$")
+    if len(re.findall(line, out, re.M)) != 2:
+        raise Failure("expected the no-table line twice:\n" + out)
+
+
+@case
+def rt_abi_version(_):
+    prog, core, pre = rt_target("live")
+    out = gdb(pre + ["set {unsigned short}((char *)&tangle_debug_root + 8) "
+                     "= 99", "tangle tasks"], prog, core)
+    expect(out, r"^tangle: debug table ABI version 99\.\d+ cannot be read "
+           r"by this tangle, which reads ABI version 1\.x.*$")
+    reject(out, r"Traceback|Python Exception")
+
+
+@case
+def rt_stripped(_):
+    # No symbols, no debug info: the table is found by its section.
+    prog = ARGS["stripped"]
+    out = gdb(["break exit", "run", "tangle tasks"], prog, load=True,
+              args=("abort",))
+    # break exit does not trigger (abort); the program stops on SIGABRT.
+    expect(out, r"^2 +waiting +\S+ +sleep ", r"^4 +waiting +\S+ +join ")
 
 
 # ---- Messages -------------------------------------------------------------
