@@ -1,0 +1,213 @@
+/*
+ * test_cli_core.c — the core reader on a real core of the fixture: bytes
+ * from the core's segments, read-only data from the mapped file, the
+ * executable found from the core's notes, and the errors for a truncated
+ * core, a file that is not a core, a missing and a wrong executable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_test.h"
+#include "core.h"
+
+static char dir[256], core[512], exe[PATH_MAX];
+static struct fixture fx;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!realpath(CLI_FIXTURE, exe) || scratch_dir(dir) != 0 ||
+	    fixture_start(exe, NULL, dir, &fx) != 0 || fixture_dump(&fx, dir, core) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	scratch_remove(dir);
+	return 0;
+}
+
+static struct cli_core *open_ok(const char *exe_arg)
+{
+	struct cli_core *c = NULL;
+	tangle_error *err = cli_core_open(core, exe_arg, &c);
+	if (err)
+		fail_msg("cli_core_open: %s", err->message);
+	return c;
+}
+
+static void expect_error(const char *path, const char *exe_arg, int code,
+                         const char *needle)
+{
+	struct cli_core *c = NULL;
+	tangle_error *err = cli_core_open(path, exe_arg, &c);
+	assert_non_null(err);
+	assert_null(c);
+	if (!strstr(err->message, needle))
+		fail_msg("message '%s' lacks '%s'", err->message, needle);
+	assert_int_equal(err->code, code);
+	tangle_error_free(err);
+}
+
+static void reads_the_buffer(void **state)
+{
+	(void)state;
+	struct cli_core *c = open_ok(NULL);
+	size_t size = 1 << 20;
+	unsigned char *buf = malloc(size);
+	assert_int_equal(cli_core_read(c, fx.buf, buf, size), size);
+	for (size_t i = 0; i < size; i++)
+		if (buf[i] != (unsigned char)(i * 7 + 3))
+			fail_msg("byte %zu is %u", i, buf[i]);
+	/* An unaligned read in the middle. */
+	assert_int_equal(cli_core_read(c, fx.buf + 4097, buf, 10), 10);
+	assert_int_equal(buf[0], (unsigned char)(4097 * 7 + 3));
+	/* Nothing is mapped at 16. */
+	assert_int_equal(cli_core_read(c, 16, buf, 8), 0);
+	/* A read that runs off the end of the address space stops. */
+	assert_true(cli_core_read(c, UINT64_MAX - 3, buf, 8) <= 4);
+	free(buf);
+	cli_core_close(c);
+}
+
+static void reads_rodata_from_the_file(void **state)
+{
+	(void)state;
+	static const char want[] = "tangle cli fixture: read-only bytes";
+	char got[sizeof want];
+	struct cli_core *c = open_ok(NULL);
+	assert_int_equal(cli_core_read(c, fx.ro, got, sizeof got), sizeof got);
+	assert_memory_equal(got, want, sizeof want);
+	/* The kernel does not dump unwritten file-backed pages: the bytes
+	 * came from the executable. */
+	if (kernel_cores())
+		assert_true(cli_core_read_dumped(c, fx.ro, got, sizeof got) < sizeof got);
+	cli_core_close(c);
+}
+
+static void finds_the_executable(void **state)
+{
+	(void)state;
+	struct cli_core *c = open_ok(NULL);
+	assert_string_equal(cli_core_exe(c), exe);
+	struct stat st;
+	assert_int_equal(stat(core, &st), 0);
+	assert_int_equal(cli_core_mtime_ns(c),
+	                 (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	                 (uint64_t)st.st_mtim.tv_nsec);
+	cli_core_close(c);
+	/* The right one given explicitly is accepted too. */
+	c = open_ok(CLI_FIXTURE);
+	cli_core_close(c);
+}
+
+static void refuses_a_truncated_core(void **state)
+{
+	(void)state;
+	char cut[600];
+	struct stat st;
+	snprintf(cut, sizeof cut, "%s/truncated", dir);
+	assert_int_equal(stat(core, &st), 0);
+	assert_int_equal(copy_file(core, cut, (long)st.st_size / 2), 0);
+	expect_error(cut, NULL, TANGLE_INSPECT_ECORRUPT, "is truncated");
+}
+
+static void refuses_what_is_not_a_core(void **state)
+{
+	(void)state;
+	expect_error(exe, NULL, TANGLE_INSPECT_EUSAGE, "is an executable, not a core");
+	expect_error(__FILE__, NULL, TANGLE_INSPECT_EUSAGE, "is not a core file");
+	expect_error("/nonexistent/core", NULL, TANGLE_INSPECT_ESYSTEM, "cannot open");
+	char empty[600];
+	snprintf(empty, sizeof empty, "%s/empty", dir);
+	assert_int_equal(copy_file(core, empty, 0), 0);
+	expect_error(empty, NULL, TANGLE_INSPECT_EUSAGE, "is empty");
+}
+
+static void refuses_the_wrong_executable(void **state)
+{
+	(void)state;
+	/* This test program is an executable, but not the fixture. */
+	expect_error(core, "/proc/self/exe", TANGLE_INSPECT_EUSAGE,
+	             "is not the program that made this core");
+	expect_error(core, __FILE__, TANGLE_INSPECT_EUSAGE, "is not an executable");
+	expect_error(core, "/nonexistent/prog", TANGLE_INSPECT_ESYSTEM,
+	             "cannot open executable");
+}
+
+static void says_when_the_executable_is_gone(void **state)
+{
+	(void)state;
+	char d2[256], copy[600], core2[512];
+	struct fixture f2;
+	assert_int_equal(scratch_dir(d2), 0);
+	snprintf(copy, sizeof copy, "%s/prog", d2);
+	assert_int_equal(copy_file(exe, copy, -1), 0);
+	assert_int_equal(fixture_start(copy, NULL, d2, &f2), 0);
+	assert_int_equal(fixture_dump(&f2, d2, core2), 0);
+	unlink(copy);
+	struct cli_core *c = NULL;
+	tangle_error *err = cli_core_open(core2, NULL, &c);
+	assert_non_null(err);
+	if (!strstr(err->message, "cannot find the executable") ||
+	    !strstr(err->message, copy))
+		fail_msg("message: %s", err->message);
+	tangle_error_free(err);
+	/* Given the executable, the core opens. */
+	assert_null(cli_core_open(core2, exe, &c));
+	cli_core_close(c);
+	scratch_remove(d2);
+}
+
+static void parses_notes(void **state)
+{
+	(void)state;
+	/* NT_FILE: count 2, page 4096, two ranges, two names. */
+	uint64_t words[2 + 6] = {2, 4096, 0x1000, 0x3000, 0, 0x5000, 0x6000, 3};
+	char desc[sizeof words + 16];
+	memcpy(desc, words, sizeof words);
+	memcpy(desc + sizeof words, "/a\0/bb\0", 7);
+	struct cli_mapping *m;
+	assert_int_equal(cli_parse_nt_file(desc, sizeof words + 7, &m), 2);
+	assert_int_equal(m[1].start, 0x5000);
+	assert_int_equal(m[1].offset, 3 * 4096);
+	assert_string_equal(m[1].path, "/bb");
+	free(m);
+	/* Names missing: malformed. */
+	assert_int_equal(cli_parse_nt_file(desc, sizeof words + 3, &m), -1);
+	/* A huge count: malformed, not a huge allocation. */
+	words[0] = UINT64_MAX / 2;
+	memcpy(desc, words, sizeof words);
+	assert_int_equal(cli_parse_nt_file(desc, sizeof desc, &m), -1);
+
+	uint64_t auxv[] = {3, 0x40, 9, 0x401000, 0, 0};
+	assert_int_equal(cli_auxv_get(auxv, sizeof auxv, 9), 0x401000);
+	assert_int_equal(cli_auxv_get(auxv, sizeof auxv, 31), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reads_the_buffer),
+		cmocka_unit_test(reads_rodata_from_the_file),
+		cmocka_unit_test(finds_the_executable),
+		cmocka_unit_test(refuses_a_truncated_core),
+		cmocka_unit_test(refuses_what_is_not_a_core),
+		cmocka_unit_test(refuses_the_wrong_executable),
+		cmocka_unit_test(says_when_the_executable_is_gone),
+		cmocka_unit_test(parses_notes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
