@@ -257,6 +257,10 @@ tangle_error *cli_args_parse(int argc, char **argv, struct cli_args *out)
 		                  out->command);
 		goto fail;
 	}
+	for (int k = 0; out->pid && !out->core && k < nrest; k++)
+		if (rest[k][0] != '-' && !looks_like_id(rest[k]) &&
+		    probe(rest[k]) == FILE_CORE)
+			out->core = rest[k];
 	if (out->pid && out->core) {
 		err = usage_error("give a core file or -p PID, not both (%s)", out->core);
 		goto fail;

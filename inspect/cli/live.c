@@ -138,26 +138,28 @@ static int wait_stop(pid_t tid, int *sig)
 	return -1;
 }
 
-/* Attach one thread and wait for it to stop: 0, 1 if it is gone, or an
+/* Attach one thread and wait for it to stop: 0, -1 if it is gone, or an
  * errno. */
 static int attach_one(pid_t tid)
 {
 	if (nattached >= MAX_THREADS)
 		return E2BIG;
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
-		return errno == ESRCH ? 1 : errno;
+		return errno == ESRCH ? -1 : errno;
 	attached[nattached] = tid;
 	pending_sig[nattached] = 0;
 	nattached++;
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) {
+		int e = errno;
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		forget(tid);
-		return errno == ESRCH ? 1 : errno;
+		return e == ESRCH ? -1 : e;
 	}
 	int sig;
 	int r = wait_stop(tid, &sig);
 	if (r == 1) {
 		forget(tid);
-		return 1;
+		return -1;
 	}
 	if (r < 0)
 		return ETIMEDOUT;
@@ -186,7 +188,7 @@ static tangle_error *attach_all(pid_t pid)
 			int r = attach_one(tid);
 			if (r == 0)
 				added++;
-			else if (r != 1) {
+			else if (r > 0) {
 				err = r;
 				bad = tid;
 				break;
