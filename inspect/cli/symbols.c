@@ -3,8 +3,11 @@
  */
 #include "symbols.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +27,40 @@ static const Dwfl_Callbacks live_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-tangle_error *cli_dwfl_core(Elf *core, const char *exe, Dwfl **out)
+/* Report each mapped ELF file once, at the mapping of its first page. */
+static int report_mapped_files(Dwfl *dwfl, const struct cli_core *core)
+{
+	int n, reported = 0;
+	const struct cli_mapping *m = cli_core_mappings(core, &n);
+	const char *recorded = cli_core_recorded_exe(core);
+	for (int i = 0; i < n; i++) {
+		if (m[i].offset != 0 || m[i].path[0] != '/')
+			continue;
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++)
+			seen = m[j].offset == 0 && strcmp(m[j].path, m[i].path) == 0;
+		if (seen)
+			continue;
+		const char *file = recorded && strcmp(m[i].path, recorded) == 0
+			? cli_core_exe(core) : m[i].path;
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		unsigned char magic[SELFMAG];
+		if (pread(fd, magic, SELFMAG, 0) != SELFMAG ||
+		    memcmp(magic, ELFMAG, SELFMAG) != 0) {
+			close(fd);
+			continue;
+		}
+		if (dwfl_report_elf(dwfl, m[i].path, file, fd, m[i].start, false))
+			reported++; /* fd is the library's now */
+		else
+			close(fd);
+	}
+	return reported;
+}
+
+tangle_error *cli_dwfl_core(const struct cli_core *core, Dwfl **out)
 {
 	*out = NULL;
 	Dwfl *dwfl = dwfl_begin(&core_callbacks);
@@ -32,7 +68,12 @@ tangle_error *cli_dwfl_core(Elf *core, const char *exe, Dwfl **out)
 		return tangle_error_new(TANGLE_INSPECT_ENOMEM, 0, "libdwfl: %s",
 		                        dwfl_errmsg(-1));
 	dwfl_report_begin(dwfl);
-	int n = dwfl_core_file_report(dwfl, core, exe);
+	int nmaps, n;
+	cli_core_mappings(core, &nmaps);
+	if (nmaps > 0)
+		n = report_mapped_files(dwfl, core);
+	else
+		n = dwfl_core_file_report(dwfl, cli_core_elf(core), cli_core_exe(core));
 	if (n < 0 || dwfl_report_end(dwfl, NULL, NULL) != 0) {
 		tangle_error *err = tangle_error_new(
 			TANGLE_INSPECT_ECORRUPT, 0,

@@ -15,10 +15,14 @@
 #include <elfutils/libdwfl.h>
 #include <sys/types.h>
 
+#include "core.h"
 #include "tangle_inspect.h"
 
-/* A Dwfl with the modules of a core (exe: its executable). */
-tangle_error *cli_dwfl_core(Elf *core, const char *exe, Dwfl **out);
+/* A Dwfl with the modules of a core: every ELF file its NT_FILE note maps
+ * (the executable as cli_core_exe names it), placed where the mapping of
+ * its first page was. Without NT_FILE, libdwfl's own search of the core's
+ * segments (slow on cores with many segments: one per task stack). */
+tangle_error *cli_dwfl_core(const struct cli_core *core, Dwfl **out);
 /* A Dwfl with the modules of a live process (from /proc/PID/maps). */
 tangle_error *cli_dwfl_live(pid_t pid, Dwfl **out);
 

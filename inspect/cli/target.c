@@ -31,8 +31,7 @@ static Dwfl *make_core_dwfl(void *arg)
 {
 	struct cli_target *t = arg;
 	Dwfl *dwfl;
-	tangle_error *err = cli_dwfl_core(cli_core_elf(t->core),
-	                                  cli_core_exe(t->core), &dwfl);
+	tangle_error *err = cli_dwfl_core(t->core, &dwfl);
 	if (err) {
 		tangle_error_free(err);
 		return NULL;
@@ -69,7 +68,7 @@ static tangle_error *open_core(const struct cli_args *a, struct cli_target *t)
 	if (err)
 		return err;
 	Elf *elf = cli_core_elf(t->core);
-	if ((err = cli_dwfl_core(elf, cli_core_exe(t->core), &t->dwfl)))
+	if ((err = cli_dwfl_core(t->core, &t->dwfl)))
 		return err;
 	char program[400];
 	snprintf(program, sizeof program, "'%s'", cli_core_exe(t->core));
