@@ -63,6 +63,16 @@ static char *wait_for(const char *line, const char *want)
 	return out;
 }
 
+/* Cancel and join tasks, so the runtime is freed with none left (tasks
+ * abandoned mid-wait would leave their stacks poisoned under ASan). */
+static void finish(tangle_task **t, int n)
+{
+	for (int i = 0; i < n; i++)
+		tangle_cancel(t[i]);
+	for (int i = 0; i < n; i++)
+		tangle_join(t[i], NULL);
+}
+
 static void *parker(void *arg)
 {
 	(void)arg;
@@ -84,7 +94,7 @@ static void test_lost_waker(void **state)
 	assert_non_null(strstr(out, "\"parker\""));
 	assert_non_null(strstr(out, "park \"the latch\""));
 	tangle_inspect_free(out);
-	tangle_detach(t);
+	finish(&t, 1);
 	tangle_runtime_free(rt);
 }
 
@@ -121,6 +131,8 @@ static void test_join_cycle(void **state)
 	int st;
 	out = inspect("why 1 --json", &st);
 	tangle_inspect_free(out);
+	tangle_task *both[2] = {left_t, right_t};
+	finish(both, 2);
 	tangle_runtime_free(rt);
 }
 
@@ -202,8 +214,8 @@ static void test_lock_order(void **state)
 	assert_non_null(strstr(out, "fix: take \"accounts\" before \"ledger\" everywhere"));
 	assert_non_null(strstr(out, "(acquired test_live.c:"));
 	tangle_inspect_free(out);
-	tangle_detach(a);
-	tangle_detach(b);
+	tangle_task *both[2] = {a, b};
+	finish(both, 2);
 	tangle_runtime_free(rt);
 }
 
@@ -234,8 +246,7 @@ static void test_channel_ring(void **state)
 	 * here nobody ever did, so it is the quiescence check that names it */
 	assert_non_null(strstr(out, "channel"));
 	tangle_inspect_free(out);
-	for (int i = 0; i < 3; i++)
-		tangle_detach(t[i]);
+	finish(t, 3);
 	tangle_runtime_free(rt);
 }
 
@@ -259,8 +270,8 @@ static void test_permits(void **state)
 	tangle_task *b = tangle_spawn_on(rt, "job-b", grabber, NULL);
 	char *out = wait_for("triage", "DEADLOCK  permits hold-and-wait between 2 tasks");
 	tangle_inspect_free(out);
-	tangle_detach(a);
-	tangle_detach(b);
+	tangle_task *both[2] = {a, b};
+	finish(both, 2);
 	tangle_runtime_free(rt);
 }
 
@@ -319,12 +330,8 @@ static void test_held_self_orphaned(void **state)
 	tangle_inspect_free(out);
 	out = wait_for("triage --held-ms 100", "ORPHANED-LOCK  mutex \"config\" is owned by task");
 	tangle_inspect_free(out);
-	tangle_cancel(r);
-	tangle_join(r, NULL);
-	for (int i = 0; i < 3; i++)
-		tangle_join(g[i], NULL);
-	tangle_detach(self);
-	tangle_join(l, NULL);
+	tangle_task *all[6] = {r, g[0], g[1], g[2], self, l};
+	finish(all, 6);
 	tangle_runtime_free(rt);
 }
 
