@@ -26,8 +26,9 @@ void ti_find_blocked(tangle_session *s)
 			ti_finding_tasks(s, f, &cur, 1);
 		for (uint32_t i = 0; i < s->ntasks; i++) {
 			const ti_task *t = &s->tasks[i];
+			int32_t on = ti_task_worker(s, t);
 			if (t->state != TANGLE_DEBUG_TASK_RUNNABLE || t->rt != wk->rt ||
-			    t->worker < 0 || (uint32_t)t->worker != wk->index)
+			    on < 0 || (uint32_t)on != wk->index)
 				continue;
 			if (first == TI_NONE)
 				first = i;

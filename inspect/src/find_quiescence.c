@@ -5,6 +5,7 @@
  * or running, no worker runs anything, the blocking pool is idle, and every
  * waiting task waits, without a deadline, on channels (or on locks and
  * joins among those same tasks): nothing is left that could wake anyone.
+ * The shape is `channel`, or `mixed` when a lock or semaphore takes part.
  * A sleep, an I/O wait, a notify, a park or any deadline keeps it alive.
  */
 #include <string.h>
@@ -34,8 +35,9 @@ void ti_find_quiescence(tangle_session *s)
 		case TANGLE_DEBUG_WAIT_MUTEX:
 		case TANGLE_DEBUG_WAIT_RWLOCK:
 		case TANGLE_DEBUG_WAIT_SEM:
-		case TANGLE_DEBUG_WAIT_JOIN:
 			locks = true;
+			break;
+		case TANGLE_DEBUG_WAIT_JOIN: /* joining a stage does not change the shape */
 			break;
 		default:
 			return;

@@ -120,17 +120,29 @@ static void queue_order(tangle_session *s)
 	}
 }
 
+int32_t ti_task_worker(const tangle_session *s, const ti_task *t)
+{
+	if (t->worker >= 0 || t->rt >= s->nrts)
+		return t->worker;
+	/* never ran: with one worker, that is where it is queued */
+	const ti_runtime *rt = &s->rts[t->rt];
+	if (rt->nworkers == 1)
+		return (int32_t)s->workers[rt->first_worker].index;
+	return -1;
+}
+
 static void edges_of(tangle_session *s, uint32_t i, struct ebuf *b)
 {
 	const ti_task *t = &s->tasks[i];
 	const ti_wait *w = &t->wait;
+	int32_t worker = ti_task_worker(s, t);
 	b->n = 0;
-	if (t->state == TANGLE_DEBUG_TASK_RUNNABLE && t->worker >= 0 &&
+	if (t->state == TANGLE_DEBUG_TASK_RUNNABLE && worker >= 0 &&
 	    t->rt < s->nrts) {
 		const ti_runtime *rt = &s->rts[t->rt];
 		for (uint32_t k = 0; k < rt->nworkers; k++) {
 			const ti_worker *wk = &s->workers[rt->first_worker + k];
-			if (wk->index == (uint32_t)t->worker &&
+			if (wk->index == (uint32_t)worker &&
 			    wk->state == TANGLE_DEBUG_WORKER_RUNNING && wk->task != i)
 				add(b, wk->task, TI_NONE, TI_E_WORKER, 0);
 		}

@@ -109,10 +109,15 @@ void ti_fmt_site(char *buf, size_t len, const ti_site *site)
 	if (!site)
 		return;
 	const char *file = ti_basename(site->file);
+	if (*file && strcmp(file, site->function) == 0)
+		file = ""; /* a site named after a function, not a file */
+	char line[16] = "";
+	if (site->line)
+		snprintf(line, sizeof(line), ":%u", site->line);
 	if (*file && *site->function)
-		snprintf(buf, len, "%s:%u %s", file, site->line, site->function);
+		snprintf(buf, len, "%s%s %s", file, line, site->function);
 	else if (*file)
-		snprintf(buf, len, "%s:%u", file, site->line);
+		snprintf(buf, len, "%s%s", file, line);
 	else if (*site->function)
 		snprintf(buf, len, "%s", site->function);
 }

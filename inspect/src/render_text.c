@@ -15,11 +15,12 @@
 
 static const ti_worker *worker_of(const tangle_session *s, const ti_task *t)
 {
-	if (t->rt >= s->nrts || t->worker < 0)
+	int32_t worker = ti_task_worker(s, t);
+	if (t->rt >= s->nrts || worker < 0)
 		return NULL;
 	const ti_runtime *rt = &s->rts[t->rt];
 	for (uint32_t k = 0; k < rt->nworkers; k++)
-		if (s->workers[rt->first_worker + k].index == (uint32_t)t->worker)
+		if (s->workers[rt->first_worker + k].index == (uint32_t)worker)
 			return &s->workers[rt->first_worker + k];
 	return NULL;
 }

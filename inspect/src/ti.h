@@ -367,6 +367,8 @@ bool ti_waiting(const ti_task *t);
 uint32_t ti_chain(tangle_session *s, ti_arena *a, uint32_t t, ti_step **out,
                   int *cycle);
 uint32_t ti_task_index(const tangle_session *s, uint64_t id);
+/* The worker a task is on or queued to (-1: unknown). */
+int32_t ti_task_worker(const tangle_session *s, const ti_task *t);
 const ti_hold *ti_hold_of(const tangle_session *s, uint32_t task, uint32_t obj);
 
 /* findings.c and find_*.c */
