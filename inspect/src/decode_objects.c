@@ -116,12 +116,13 @@ static ti_wait **walk_queue(tangle_session *s, uint32_t oi, uint64_t head,
 			o->truncated = 1;
 			break;
 		}
-		if (q.len >= TI_MAX_QUEUE) {
-			ti_problem_add(s, o->addr, "%s queue of %s \"%s\" cut at %u waiters",
-			               which, ti_obj_kind_name(o->kind), o->name, TI_MAX_QUEUE);
+		if (q.len >= TI_MAX_QUEUE || s->queued_walked >= TI_MAX_QUEUED) {
+			ti_problem_add(s, o->addr, "%s queue of %s \"%s\" cut at %zu waiters",
+			               which, ti_obj_kind_name(o->kind), o->name, q.len);
 			o->truncated = 1;
 			break;
 		}
+		s->queued_walked++;
 		ti_wait *w = inline_wait(s, p);
 		if (!w) {
 			if (!size || s->extra_waits.len >= TI_MAX_EXTRA_WAITERS ||

@@ -236,6 +236,19 @@ void ti_decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
 		               cap, TI_MAX_SLAB_BYTES / stride);
 		cap = TI_MAX_SLAB_BYTES / stride;
 	}
+	if (ti_visit(s, base | 1)) { /* tasks listed by an earlier slab */
+		ti_problem_add(s, slab, "slab: its task records at 0x%" PRIx64
+		               " belong to another slab too", base);
+		return;
+	}
+	if (s->slots_scanned + cap > TI_MAX_SLOTS) {
+		ti_problem_add(s, slab, "slab: more than %u task slots in all; rest not read",
+		               TI_MAX_SLOTS);
+		if (s->slots_scanned >= TI_MAX_SLOTS)
+			return;
+		cap = TI_MAX_SLOTS - s->slots_scanned;
+	}
+	s->slots_scanned += cap;
 	if (tasks->len + cap > TI_MAX_TASKS) {
 		ti_problem_add(s, slab, "slab: more than %u tasks in all; rest not read",
 		               TI_MAX_TASKS);

@@ -40,6 +40,8 @@
 #define TI_MAX_TASKS 4000000u
 #define TI_MAX_OBJECTS 4000000u
 #define TI_MAX_QUEUE 1000000u        /* waiters in one queue */
+#define TI_MAX_QUEUED 4000000u       /* waiters walked in all queues */
+#define TI_MAX_SLOTS 16000000u       /* task slots scanned in all slabs */
 #define TI_MAX_EXTRA_WAITERS 1000000u /* select waiters in all */
 #define TI_MAX_STRING 256            /* bytes of a string read by pointer */
 #define TI_MAX_PROBLEMS 1000         /* kept; more are counted */
@@ -311,6 +313,7 @@ struct tangle_session {
 	ti_object *objs; uint32_t nobjs;
 	ti_problem *problems; uint32_t nproblems, problems_dropped;
 	uint32_t nslabs;
+	uint64_t slots_scanned, queued_walked; /* budgets: TI_MAX_SLOTS, _QUEUED */
 
 	ti_map task_by_id, task_by_addr, obj_by_addr, strings, sites;
 	ti_map visited;          /* address -> generation */

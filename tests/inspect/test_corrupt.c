@@ -178,6 +178,42 @@ static void test_huge_counts(void **state)
 	check(b, "hold count 255 exceeds its 4 slots");
 }
 
+/* Many records sharing one array or one queue: bounded work, no repeats. */
+static void test_shared_arrays(void **state)
+{
+	(void)state;
+	const int S = TANGLE_DR_SLAB, O = TANGLE_DR_OBJECT;
+	tb *b = base(16);
+	uint64_t first = tb_slab(b, 0, 0), tasks = 0;
+	memcpy(&tasks, (char *)tb_ptr(b, first) + tb_off(b, S, TANGLE_DF_SLAB_TASKS), 8);
+	uint64_t prev = first;
+	for (int i = 0; i < 300; i++) { /* 300 more slabs over the same records */
+		uint64_t sl = tb_alloc(b, tb_size(b, S));
+		memcpy(tb_ptr(b, sl), tb_ptr(b, first), tb_size(b, S));
+		tb_set(b, S, sl, TANGLE_DF_SLAB_NEXT, 0);
+		tb_set(b, S, prev, TANGLE_DF_SLAB_NEXT, sl);
+		prev = sl;
+	}
+	/* 500 mutexes whose queues all start at the same waiter */
+	uint64_t m = tb_mutex(b, "shared");
+	uint64_t t = tb_task(b, 300, "q", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(1), 0, 1);
+	for (int i = 0; i < 500; i++) {
+		uint64_t o = tb_mutex(b, "copy");
+		tb_set(b, O, o, TANGLE_DF_OBJECT_WAITERS, tb_task_waiter(b, t));
+	}
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	assert_non_null(s);
+	int st;
+	char *out = tb_run(s, "triage", &st);
+	assert_non_null(strstr(out, "belong to another slab too"));
+	assert_non_null(strstr(out, "waits on 0x"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static void test_truncated_slab(void **state)
 {
 	(void)state;
@@ -278,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_list_cycles),
 		cmocka_unit_test(test_wild_pointers),
 		cmocka_unit_test(test_huge_counts),
+		cmocka_unit_test(test_shared_arrays),
 		cmocka_unit_test(test_truncated_slab),
 		cmocka_unit_test(test_unterminated_strings),
 		cmocka_unit_test(test_bad_layout),
