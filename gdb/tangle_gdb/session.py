@@ -137,10 +137,20 @@ def _key(inferior):
 
 
 def _target_name(kind, inferior):
+    """How the CLI names the same target (the JSON's "target"): "CORE (EXE)"
+    for a core, "pid N (EXE)" for a process. gdb knows the paths as
+    absolute ones: give the CLI absolute paths for byte-identical JSON."""
+    exe = inferior.progspace.filename or ""
     if kind == "core":
-        path = target.core_path()
-        return path.encode() if path else None
-    return ("pid %d" % inferior.pid).encode()
+        path = target.core_path() or ""
+        return ("%s (%s)" % (path, exe)).encode("utf-8", "surrogateescape")
+    if kind == "live":
+        try:
+            exe = os.readlink("/proc/%d/exe" % inferior.pid)
+        except OSError:
+            pass
+    name = "pid %d" % inferior.pid + (" (%s)" % exe if exe else "")
+    return name.encode("utf-8", "surrogateescape")
 
 
 def get():

@@ -7,6 +7,7 @@
  *
  * Tasks: 1 "main" (running), 2 "sleeper", 3 "parker", 4 "joiner".
  */
+#define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,12 @@
 
 static int dump_core;
 static tangle_waker *parker_waker;
+static int arrived;   /* tasks about to make their last wait */
+
+static void arrive(void)
+{
+	__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+}
 
 __attribute__((noinline)) void gdb_tasks_ready(void)
 {
@@ -30,6 +37,7 @@ static __attribute__((noinline)) void sleep_deep(int depth)
 		sleep_deep(depth - 1);
 		return;
 	}
+	arrive();
 	tangle_sleep_ms(600000);
 	printf("%d\n", sleep_local);
 }
@@ -45,6 +53,7 @@ static __attribute__((noinline)) void wait_for_signal(const char *what)
 {
 	volatile int park_local = 77;
 	parker_waker = tangle_waker_current();
+	arrive();
 	tangle_park(what);
 	printf("%d\n", park_local);
 }
@@ -60,6 +69,7 @@ static void *joiner(void *arg)
 {
 	tangle_task *target = arg;
 	volatile unsigned long join_local = 99;
+	arrive();
 	tangle_join(target, NULL);
 	printf("%lu\n", join_local);
 	return NULL;
@@ -75,7 +85,9 @@ static void *main_task(void *arg)
 		perror("tangle_spawn");
 		exit(1);
 	}
-	tangle_sleep_ms(100);
+	while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < 3)
+		tangle_sleep_ms(10);
+	tangle_sleep_ms(50);   /* from arriving to suspended */
 	printf("gdb_tasks ready\n");
 	fflush(stdout);
 	gdb_tasks_ready();

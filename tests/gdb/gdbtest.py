@@ -62,14 +62,41 @@ def workdir():
     return d
 
 
+# Source lines the tests expect, found by what is on them ({L:NAME} in a
+# pattern; {L:NAME+1} for the line after).
+MARKS = {"sleep": "tangle_sleep_ms(600000);", "recurse": "sleep_deep(depth - 1);",
+         "sleeper": "sleep_deep(2);", "park": "tangle_park(what);",
+         "join": "tangle_join(target, NULL);",
+         "ready": '__asm__ volatile("" ::: "memory");'}
+_lines = {}
+
+
+def _line(name):
+    if not _lines:
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "gdb_tasks.c")
+        with open(src) as f:
+            for n, text in enumerate(f, 1):
+                for key, mark_ in MARKS.items():
+                    if mark_ in text and key not in _lines:
+                        _lines[key] = n
+    return _lines[name]
+
+
+def _expand(pat):
+    return re.sub(r"\{L:(\w+)(\+1)?\}",
+                  lambda m: str(_line(m.group(1)) + (1 if m.group(2) else 0)),
+                  pat)
+
+
 def expect(out, *patterns):
-    for pat in patterns:
+    for pat in map(_expand, patterns):
         if not re.search(pat, out, re.M):
             raise Failure("missing /%s/ in output:\n%s" % (pat, out))
 
 
 def reject(out, *patterns):
-    for pat in patterns:
+    for pat in map(_expand, patterns):
         m = re.search(pat, out, re.M)
         if m:
             raise Failure("unexpected /%s/ (%r) in output:\n%s"
@@ -235,11 +262,12 @@ def toy_engine_callbacks(_):
         expect(section(out, "@@read", "@@now"), r"^read 100$")
         now = section(out, "@@now")
         if kind == "live":
-            expect(now, r"^now 1 \d+ torn 0 target pid \d+$")
+            expect(now, r"^now 1 \d+ torn 0 target pid \d+ \(%s\)$"
+                   % re.escape(os.path.realpath(ARGS["toy"])))
         else:
             mtime = os.stat(core).st_mtime_ns
-            expect(now, r"^now 2 %d torn 0 target %s$"
-                   % (mtime, re.escape(core)))
+            expect(now, r"^now 2 %d torn 0 target %s \(%s\)$"
+                   % (mtime, re.escape(core), re.escape(ARGS["toy"])))
 
 
 @case
@@ -345,38 +373,38 @@ RT_COMMANDS = [
 def check_rt_commands(out, kind, dot):
     expect(section(out, "@@tasks", "@@waiting"),
            r"^1 +running .* main$",
-           r"^2 +waiting +\S+ +sleep +gdb_tasks\.c:33 sleep_deep +sleeper$",
-           r'^3 +waiting +\S+ +park "the test\'s signal" +gdb_tasks\.c:48 ',
-           r'^4 +waiting +\S+ +join task 2 "sleeper" +gdb_tasks\.c:63 ')
+           r"^2 +waiting +\S+ +sleep +gdb_tasks\.c:{L:sleep} sleep_deep +sleeper$",
+           r'^3 +waiting +\S+ +park "the test\'s signal" +gdb_tasks\.c:{L:park} ',
+           r'^4 +waiting +\S+ +join task 2 "sleeper" +gdb_tasks\.c:{L:join} ')
     w = section(out, "@@waiting", "@@group")
     expect(w, r"^2 +waiting", r"^4 +waiting")
     reject(w, r"running")
     expect(section(out, "@@group", "@@bt2"), r"^COUNT +STATE",
-           r"^1 +waiting +\S+ +sleep +gdb_tasks\.c:33 sleep_deep$")
+           r"^1 +waiting +\S+ +sleep +gdb_tasks\.c:{L:sleep} sleep_deep$")
     expect(section(out, "@@bt2", "@@bt1"),
            r'^task 2 "sleeper"  waiting \S+  spawned by task 1 at '
            r"gdb_tasks\.c:\d+ main_task$",
-           r"^  #0 sleep_deep at gdb_tasks\.c:33 +<- awaiting sleep$",
-           r"^  #1 sleep_deep at gdb_tasks\.c:30$",
-           r"^  #2 sleep_deep at gdb_tasks\.c:30$",
-           r"^  #3 sleeper at gdb_tasks\.c:40$")
+           r"^  #0 sleep_deep at gdb_tasks\.c:{L:sleep} +<- awaiting sleep$",
+           r"^  #1 sleep_deep at gdb_tasks\.c:{L:recurse}$",
+           r"^  #2 sleep_deep at gdb_tasks\.c:{L:recurse}$",
+           r"^  #3 sleeper at gdb_tasks\.c:{L:sleeper}$")
     bt1 = section(out, "@@bt1", "@@btall")
     expect(bt1, r'^task 1 "main"  running', r"^  #\d main_task at "
            r"gdb_tasks\.c:\d+$")
     if kind == "live":
-        expect(bt1, r"^  #0 gdb_tasks_ready at gdb_tasks\.c:2[34]$")
+        expect(bt1, r"^  #0 gdb_tasks_ready at gdb_tasks\.c:({L:ready}|{L:ready+1})$")
     else:
         expect(bt1, r"^  #0 \S*(raise|kill)\S* at ")
     expect(section(out, "@@btall", "@@locks"), r'^task 1 "main"',
            r'^task 2 "sleeper"', r'^task 3 "parker"',
-           r'^  #0 wait_for_signal at gdb_tasks\.c:48 +<- awaiting park '
+           r'^  #0 wait_for_signal at gdb_tasks\.c:{L:park} +<- awaiting park '
            r'"the test\'s signal"$', r'^task 4 "joiner"',
-           r'^  #0 joiner at gdb_tasks\.c:63 +<- awaiting join task 2 '
+           r'^  #0 joiner at gdb_tasks\.c:{L:join} +<- awaiting join task 2 '
            r'"sleeper"$')
     expect(section(out, "@@locks", "@@why\n"), r"^KIND +NAME")
     expect(section(out, "@@why\n", "@@why99"),
            r'^  task 4 "joiner" waits \S+ to join task 2 "sleeper" '
-           r"\(gdb_tasks\.c:63 joiner\)$")
+           r"\(gdb_tasks\.c:{L:join} joiner\)$")
     expect(section(out, "@@why99", "@@dl"), r"^tangle: why: no task 99$")
     expect(section(out, "@@dl", "@@triage"), r"^0 deadlocks among 4 tasks$")
     expect(section(out, "@@triage", "@@json"), r"^0 findings; 4 tasks ")
@@ -429,7 +457,7 @@ def check_rt_task(out, kind):
     expect(section(out, "@@t2", "@@bt"),
            r'^\[Switching to task 2 "sleeper" \(sleep\)\]$',
            r"^#\d+ +0x[0-9a-f]+ in sleep_deep \(depth=(depth@entry=)?0\) at "
-           r".*gdb_tasks\.c:33$")
+           r".*gdb_tasks\.c:{L:sleep}$")
     bt = section(out, "@@bt", "@@locals")
     expect(bt, r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?0\) ",
            r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?1\) ",
@@ -539,6 +567,66 @@ def rt_stripped(_):
               args=("abort",))
     # break exit does not trigger (abort); the program stops on SIGABRT.
     expect(out, r"^2 +waiting +\S+ +sleep ", r"^4 +waiting +\S+ +join ")
+
+
+def locks_target(kind):
+    prog = ARGS["locks"]
+    if kind == "live":
+        return prog, None, ["break gdb_locks_ready", "run"]
+    return prog, make_kernel_core(prog, "kernel"), []
+
+
+LOCK_PRINTS = [
+    mark("p"), "print accounts", "print ledger", "print config",
+    "print permits", "print wakeup", "print jobs", mark("raw"),
+    "print/r accounts", "disable pretty-printer global tangle;tangle_chan",
+    "print jobs", mark("end")]
+
+
+def check_lock_prints(out):
+    expect(section(out, "@@p", "@@raw"),
+           r'^\$1 = mutex "accounts" held by task 2 "transfer-a", 1 waiter$',
+           r'^\$2 = mutex "ledger" held by task 3 "transfer-b", 1 waiter$',
+           r'^\$3 = rwlock "config" read-held by 1 task, 1 waiter$',
+           r'^\$4 = semaphore "permits" 1 of 2 permits free, 0 waiters$',
+           r'^\$5 = notify "wakeup", 1 waiter$',
+           r'^\$6 = 0x[0-9a-f]+ channel "jobs" 1/1 buffered, 1 waiter$')
+    expect(section(out, "@@raw", "@@end"), r"^\$7 = \{opaque_ = ",
+           r"^\$8 = \(tangle_chan \*\) 0x[0-9a-f]+$")
+
+
+@case
+def rt_lock_printers_live(_):
+    prog, core, pre = locks_target("live")
+    check_lock_prints(gdb(pre + LOCK_PRINTS, prog, core))
+
+
+@case
+def rt_lock_printers_core(_):
+    prog, core, pre = locks_target("kernel")
+    check_lock_prints(gdb(pre + LOCK_PRINTS, prog, core))
+
+
+@case
+def rt_deadlock(_):
+    prog, core, pre = locks_target("kernel")
+    out = gdb(pre + [
+        mark("dl"), "tangle deadlocks", mark("why"), "tangle why 2",
+        mark("bt"), "tangle bt 2", mark("task"), "tangle task 3", "bt",
+        mark("end")], prog, core)
+    expect(section(out, "@@dl", "@@why"),
+           r"^DEADLOCK  lock-order cycle between 2 tasks  \[sig [0-9a-f]+\]$",
+           r'^  fix: take "accounts" before "ledger" everywhere')
+    expect(section(out, "@@why", "@@bt"), r"^  \(back to task 2: a cycle\)$")
+    expect(section(out, "@@bt", "@@task"),
+           r'^  holds mutex "accounts" \(exclusive\) for \S+ at '
+           r"gdb_locks\.c:\d+ lock_both$",
+           r'^  #0 lock_both at gdb_locks\.c:\d+ \(inlined\) +<- awaiting '
+           r'mutex "ledger"$', r"^  #1 transfer_a at gdb_locks\.c:\d+$")
+    t = section(out, "@@task", "@@end")
+    expect(t, r'^\[Switching to task 3 "transfer-b" \(lock mutex '
+           r'"accounts"\)\]$', r"^#\d+ .*lock_both \(.*first=0x[0-9a-f]+ <ledger>",
+           r"^#\d+ .*transfer_b \(")
 
 
 # ---- Messages -------------------------------------------------------------
