@@ -61,9 +61,10 @@ class Session:
             raise gdb.GdbError("tangle: no process (run the program, attach "
                                "to it, or load a core dump)")
         self.callbacks = target.Callbacks(inferior)
-        now_kind, now = target.now(self.kind)
+        self.core = target.core_path() if self.kind == "core" else None
+        now_kind, now = target.now(self.kind, self.core)
         torn = any(t.is_running() for t in inferior.threads())
-        self.target_name = _target_name(self.kind, inferior)
+        self.target_name = _target_name(self.kind, inferior, self.core)
         self.options = engine.Options(0, now_kind, now, 1 if torn else 0,
                                       self.target_name)
         handle = ctypes.c_void_p()
@@ -136,14 +137,15 @@ def _key(inferior):
     return (inferior.num, inferior.pid)
 
 
-def _target_name(kind, inferior):
+def _target_name(kind, inferior, core):
     """How the CLI names the same target (the JSON's "target"): "CORE (EXE)"
-    for a core, "pid N (EXE)" for a process. gdb knows the paths as
-    absolute ones: give the CLI absolute paths for byte-identical JSON."""
+    for a core, "pid N (EXE)" for a process, with real paths: give the CLI
+    real paths too for byte-identical JSON."""
     exe = inferior.progspace.filename or ""
+    exe = os.path.realpath(exe) if exe else ""
     if kind == "core":
-        path = target.core_path() or ""
-        return ("%s (%s)" % (path, exe)).encode("utf-8", "surrogateescape")
+        return ("%s (%s)" % (core or "", exe)).encode("utf-8",
+                                                      "surrogateescape")
     if kind == "live":
         try:
             exe = os.readlink("/proc/%d/exe" % inferior.pid)
