@@ -38,7 +38,6 @@ static int sleepers(tangle_runtime *rt, long n)
 	return 0;
 }
 
-#ifdef CLI_PROG_MUTEX
 static tangle_mutex ledger;
 static volatile int waiting;
 
@@ -67,7 +66,6 @@ static void *waiter(void *arg)
 	tangle_mutex_lock(&ledger); /* CLI_PROG_WAIT_LINE */
 	return NULL;
 }
-#endif
 
 int main(int argc, char **argv)
 {
@@ -78,7 +76,6 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "sleepers") == 0) {
 		if (sleepers(rt, argc > 2 ? atol(argv[2]) : 10) != 0)
 			return 1;
-#ifdef CLI_PROG_MUTEX
 	} else if (strcmp(argv[1], "self") == 0 || strcmp(argv[1], "held") == 0) {
 		tangle_mutex_init(&ledger, "ledger");
 		int self = strcmp(argv[1], "self") == 0;
@@ -90,7 +87,6 @@ int main(int argc, char **argv)
 			return 1;
 		while (!waiting)
 			usleep(1000);
-#endif
 	} else {
 		fprintf(stderr, "cli_prog: unknown mode %s\n", argv[1]);
 		return 1;
