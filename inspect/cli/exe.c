@@ -112,12 +112,15 @@ static size_t core_build_id(const struct cli_core *c, uint64_t base,
 	return 0;
 }
 
-tangle_error *cli_exe_check_build_id(const struct cli_core *c,
+tangle_error *cli_exe_check_build_id(const struct cli_core *c, uint64_t at_phdr,
                                      const struct cli_mapping *maps, int nmaps,
                                      const char *recorded, const char *exe)
 {
 	unsigned char want[BUILD_ID_MAX], have[BUILD_ID_MAX];
 	size_t nwant = 0;
+	/* The program headers follow the ELF header on the first page. */
+	if (at_phdr)
+		nwant = core_build_id(c, at_phdr & ~(uint64_t)0xfff, want, sizeof want);
 	for (int i = 0; recorded && i < nmaps && !nwant; i++)
 		if (maps[i].offset == 0 && strcmp(maps[i].path, recorded) == 0)
 			nwant = core_build_id(c, maps[i].start, want, sizeof want);
@@ -135,6 +138,6 @@ tangle_error *cli_exe_check_build_id(const struct cli_core *c,
 	cli_hex(have, (size_t)nhave, hh, sizeof hh);
 	return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 	                        "'%s' is not the program that made this core: its "
-	                        "build id is %s, the core's (%s) is %s",
-	                        exe, nhave ? hh : "missing", recorded, hw);
+	                        "build id is %s, the core's program has %s",
+	                        exe, nhave ? hh : "missing", hw);
 }

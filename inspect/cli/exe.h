@@ -14,9 +14,10 @@ tangle_error *cli_exe_resolve(const char *core_path, const char *recorded,
                               const char *program, const char *given,
                               char **out);
 
-/* Compare exe's build id with the one dumped in the core for recorded
- * (the first mapping of that file). Passes when the core has none. */
-tangle_error *cli_exe_check_build_id(const struct cli_core *c,
+/* Compare exe's build id with the one in the core's copy of the
+ * program's ELF headers: on the page of AT_PHDR (at_phdr, 0 if unknown),
+ * else at the first mapping of recorded. Passes when the core has none. */
+tangle_error *cli_exe_check_build_id(const struct cli_core *c, uint64_t at_phdr,
                                      const struct cli_mapping *maps, int nmaps,
                                      const char *recorded, const char *exe);
 

@@ -4,6 +4,7 @@
 #include "cli_test.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -179,4 +180,41 @@ int copy_file(const char *from, const char *to, long size)
 	close(in);
 	close(out);
 	return left == 0 ? 0 : -1;
+}
+
+int core_drop_nt_file(const char *core)
+{
+	int fd = open(core, O_RDWR);
+	Elf64_Ehdr eh;
+	int done = -1;
+	if (fd < 0 || pread(fd, &eh, sizeof eh, 0) != sizeof eh)
+		goto out;
+	for (int i = 0; i < eh.e_phnum && done; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+		    sizeof ph || ph.p_type != PT_NOTE)
+			continue;
+		for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= ph.p_filesz;) {
+			Elf64_Nhdr nh;
+			char name[8] = "";
+			off_t at = (off_t)(ph.p_offset + off);
+			if (pread(fd, &nh, sizeof nh, at) != sizeof nh)
+				break;
+			if (pread(fd, name, nh.n_namesz < 8 ? nh.n_namesz : 8,
+			          at + (off_t)sizeof nh) < 0)
+				break;
+			if (nh.n_type == NT_FILE && strcmp(name, "CORE") == 0) {
+				nh.n_type = 0x46494c00;
+				if (pwrite(fd, &nh, sizeof nh, at) == sizeof nh)
+					done = 0;
+				break;
+			}
+			off += sizeof nh + ((nh.n_namesz + 3u) & ~3u) +
+			       ((nh.n_descsz + 3u) & ~3u);
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return done;
 }

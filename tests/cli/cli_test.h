@@ -34,6 +34,9 @@ void fixture_kill(struct fixture *f);
 
 /* Copy a file, the first `size` bytes only if size >= 0. 0 or -1. */
 int copy_file(const char *from, const char *to, long size);
+/* Rename the NT_FILE note of a core file in place (as if the kernel had
+ * left it out). 0, or -1 if it has none. */
+int core_drop_nt_file(const char *core);
 /* 1 if the core in dir came from the kernel (not gcore). */
 int kernel_cores(void);
 

@@ -19,6 +19,7 @@
 
 #include "cli_test.h"
 #include "core.h"
+#include "target.h"
 
 static char dir[256], core[512], exe[PATH_MAX];
 static struct fixture fx;
@@ -171,6 +172,74 @@ static void says_when_the_executable_is_gone(void **state)
 	scratch_remove(d2);
 }
 
+/* A core without NT_FILE, of a program started by a relative path: the
+ * executable is found beside the core, the libraries from the dynamic
+ * linker's list, read-only data from the files. */
+static void reads_a_core_without_nt_file(void **state)
+{
+	(void)state;
+	char d3[256], copy[600], core3[512];
+	struct fixture f3;
+	assert_int_equal(scratch_dir(d3), 0);
+	snprintf(copy, sizeof copy, "%s/prog", d3);
+	assert_int_equal(copy_file(exe, copy, -1), 0);
+	assert_int_equal(fixture_start("./prog", NULL, d3, &f3), 0);
+	assert_int_equal(fixture_dump(&f3, d3, core3), 0);
+	if (!kernel_cores()) {
+		scratch_remove(d3);
+		skip();
+	}
+	assert_int_equal(core_drop_nt_file(core3), 0);
+	struct cli_core *c = NULL;
+	tangle_error *err = cli_core_open(core3, NULL, &c);
+	if (err)
+		fail_msg("%s", err->message);
+	char want[700];
+	snprintf(want, sizeof want, "%s/./prog", d3);
+	assert_string_equal(cli_core_exe(c), want);
+	int n;
+	const struct cli_mapping *m = cli_core_mappings(c, &n);
+	int libc = 0;
+	for (int i = 0; i < n; i++)
+		libc |= strstr(m[i].path, "libc.so") != NULL;
+	assert_true(libc);
+	char got[16];
+	assert_int_equal(cli_core_read(c, f3.ro, got, 6), 6);
+	assert_memory_equal(got, "tangle", 6);
+	unsigned char b[4];
+	assert_int_equal(cli_core_read(c, f3.buf + 1, b, 1), 1);
+	assert_int_equal(b[0], 10);
+	cli_core_close(c);
+	/* Symbols and a thread's stack, through the libraries found. */
+	struct cli_args a;
+	struct cli_target t;
+	memset(&a, 0, sizeof a);
+	a.core = core3;
+	assert_null(cli_target_open(&a, &t));
+	assert_int_equal(t.options.root, f3.root);
+	tangle_frame f[64];
+	int nf = t.unwinder.thread(t.unwinder.ctx, (uint32_t)f3.tid, f, 64);
+	int outer = 0, libc_frame = 0;
+	for (int i = 0; i < nf; i++) {
+		outer |= strcmp(f[i].function, "fixture_outer") == 0;
+		libc_frame |= strcmp(f[i].function, "start_thread") == 0;
+	}
+	assert_true(outer && libc_frame);
+	cli_target_close(&t);
+	/* The wrong executable is still refused. */
+	err = cli_core_open(core3, "/proc/self/exe", &c);
+	assert_non_null(err);
+	tangle_error_free(err);
+	/* Moved away from its program: the message names the path it ran. */
+	unlink(copy);
+	err = cli_core_open(core3, NULL, &c);
+	assert_non_null(err);
+	if (!strstr(err->message, "it was ./prog"))
+		fail_msg("message: %s", err->message);
+	tangle_error_free(err);
+	scratch_remove(d3);
+}
+
 static void parses_notes(void **state)
 {
 	(void)state;
@@ -207,6 +276,7 @@ int main(void)
 		cmocka_unit_test(refuses_what_is_not_a_core),
 		cmocka_unit_test(refuses_the_wrong_executable),
 		cmocka_unit_test(says_when_the_executable_is_gone),
+		cmocka_unit_test(reads_a_core_without_nt_file),
 		cmocka_unit_test(parses_notes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
