@@ -186,6 +186,11 @@ static tangle_error *pick_target(struct cli_args *out, char **pos, int npos,
 		taken[first_file] = 1;
 		return NULL;
 	}
+	if (out->exe)
+		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
+		                        "'%s' is an executable, not a core file: give "
+		                        "its core too (tangle %s CORE EXE), or a "
+		                        "process (-p PID)", out->exe, out->command);
 	if (first_missing >= 0)
 		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 		                        "cannot open '%s': %s", pos[first_missing],

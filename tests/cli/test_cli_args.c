@@ -215,6 +215,7 @@ static void usage_errors(void **state)
 	USAGE_ERROR("unknown command 'nope'", "help", "nope");
 	USAGE_ERROR("no target", "triage");
 	USAGE_ERROR("no target", "bt", "12");
+	USAGE_ERROR("is an executable, not a core file", "bt", exe, "12");
 	USAGE_ERROR("cannot open 'core.4711'", "triage", "core.4711");
 	USAGE_ERROR("cannot open './gone/core'", "triage", "./gone/core");
 	USAGE_ERROR("-p wants a process id, not 'abc'", "triage", "-p", "abc");
