@@ -105,3 +105,82 @@ int cli_symbolize(Dwfl *dwfl, uint64_t pc, int return_address,
 	}
 	return n;
 }
+
+/* ---- The cache: open addressing on (pc, return_address) ----------------- */
+
+#define CACHE_FRAMES 16      /* inline depth kept per address */
+#define CACHE_MAX 65536      /* addresses; past that, no caching */
+
+struct entry {
+	uint64_t key;        /* pc * 2 + return_address, + 1; 0 = empty */
+	int n;
+	tangle_frame *frames;
+};
+
+struct cli_symcache {
+	struct entry *slots;
+	size_t cap, count;
+};
+
+static size_t slot_of(const struct cli_symcache *c, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15u) >> 20) & (c->cap - 1);
+	while (c->slots[i].key && c->slots[i].key != key)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+static int grow(struct cli_symcache *c)
+{
+	size_t cap = c->cap ? 2 * c->cap : 256;
+	struct entry *old = c->slots;
+	size_t oldcap = c->cap;
+	c->slots = calloc(cap, sizeof *c->slots);
+	if (!c->slots) {
+		c->slots = old;
+		return -1;
+	}
+	c->cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].key)
+			c->slots[slot_of(c, old[i].key)] = old[i];
+	free(old);
+	return 0;
+}
+
+int cli_symbolize_cached(struct cli_symcache **cache, Dwfl *dwfl, uint64_t pc,
+                         int return_address, tangle_frame *out, int max)
+{
+	struct cli_symcache *c = *cache;
+	if (!c && !(c = *cache = calloc(1, sizeof *c)))
+		return cli_symbolize(dwfl, pc, return_address, out, max);
+	if ((c->count + 1) * 2 > c->cap &&
+	    (c->count >= CACHE_MAX || grow(c) != 0))
+		return cli_symbolize(dwfl, pc, return_address, out, max);
+	uint64_t key = pc * 2 + (return_address != 0) + 1;
+	struct entry *e = &c->slots[slot_of(c, key)];
+	if (!e->key) {
+		tangle_frame frames[CACHE_FRAMES];
+		int n = cli_symbolize(dwfl, pc, return_address, frames, CACHE_FRAMES);
+		e->frames = malloc((size_t)n * sizeof *frames);
+		if (!e->frames)
+			return cli_symbolize(dwfl, pc, return_address, out, max);
+		memcpy(e->frames, frames, (size_t)n * sizeof *frames);
+		e->n = n;
+		e->key = key;
+		c->count++;
+	}
+	int n = e->n < max ? e->n : max;
+	memcpy(out, e->frames, (size_t)n * sizeof *out);
+	return n;
+}
+
+void cli_symcache_free(struct cli_symcache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->slots[i].frames);
+	free(c->slots);
+	free(c);
+}

@@ -17,4 +17,12 @@
 int cli_symbolize(Dwfl *dwfl, uint64_t pc, int return_address,
                   tangle_frame *out, int max);
 
+/* The same through a cache of addresses already symbolized (*cache starts
+ * NULL; a backtrace of every task hits the same few hundred addresses).
+ * Valid for one set of modules. */
+struct cli_symcache;
+int cli_symbolize_cached(struct cli_symcache **cache, Dwfl *dwfl, uint64_t pc,
+                         int return_address, tangle_frame *out, int max);
+void cli_symcache_free(struct cli_symcache *cache);
+
 #endif

@@ -63,13 +63,15 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return c->n < CLI_MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-static int symbolize_all(Dwfl *dwfl, const struct collect *c, int first_is_ra,
+static int symbolize_all(struct cli_unwind *u, Dwfl *dwfl,
+                         const struct collect *c, int first_is_ra,
                          tangle_frame *frames, int max)
 {
 	int n = 0;
 	for (int i = 0; i < c->n && n < max; i++) {
 		int ra = i == 0 ? first_is_ra : !c->raw[i].activation;
-		n += cli_symbolize(dwfl, c->raw[i].pc, ra, frames + n, max - n);
+		n += cli_symbolize_cached(&u->symbols, dwfl, c->raw[i].pc, ra,
+		                          frames + n, max - n);
 	}
 	return n;
 }
@@ -118,7 +120,7 @@ int cli_unwind_thread(void *ctx, uint32_t tid, tangle_frame *frames, int max)
 	if (c.n == 0)
 		return -1;
 	/* A thread's innermost frame was interrupted, not called from. */
-	return symbolize_all(u->threads, &c, 0, frames, max);
+	return symbolize_all(u, u->threads, &c, 0, frames, max);
 }
 
 /* ---- The tasks Dwfl: one pretend thread, registers from a context ------- */
@@ -214,7 +216,7 @@ int cli_unwind_task(void *ctx, const tangle_context *context,
 	u->current = NULL;
 	if (c.n == 0)
 		return -1;
-	return symbolize_all(dwfl, &c, 1, frames, max);
+	return symbolize_all(u, dwfl, &c, 1, frames, max);
 }
 
 tangle_unwinder cli_unwinder(struct cli_unwind *u)
@@ -229,6 +231,8 @@ tangle_unwinder cli_unwinder(struct cli_unwind *u)
 
 void cli_unwind_fini(struct cli_unwind *u)
 {
+	cli_symcache_free(u->symbols);
+	u->symbols = NULL;
 	if (u->tasks)
 		dwfl_end(u->tasks);
 	u->tasks = NULL;

@@ -30,6 +30,7 @@ struct cli_unwind {
 	const tangle_reader *mem;  /* target memory for the task stacks */
 	int tasks_failed;          /* make_dwfl or attach failed: don't retry */
 	const tangle_context *current; /* the task being unwound */
+	struct cli_symcache *symbols;  /* addresses already symbolized */
 };
 
 /* The tangle_unwinder over u (which must outlive it). */
