@@ -4,7 +4,10 @@
  * Pieces and their files:
  *   context_*.S  stack switch (saves callee-saved registers only)
  *   stack.c      mmap'd stacks with guard pages, pooled; overflow report
- *   sched.c      workers, run queues, stealing, parking (sched.h)
+ *   sched.c      switching, waking, the worker loop (scheduler.h)
+ *   runq.c       local run queues (runq.h), stealing, the global queue
+ *   idle.c       parking idle workers and waking them
+ *   worker.c     worker threads, spinlocks, futexes
  *   driver.c     timer heap and epoll, polled by an idle worker
  *   task.c       spawn, join, detach, yield, sleep, cancel, labels, spans
  *   wait.c       the one waiter record and fair queue under every primitive

@@ -1,6 +1,6 @@
 /*
- * scheduler.h — workers, run queues and the runtime object (sched.c, driver.c,
- * task.c, runtime.c, blocking.c share it).
+ * scheduler.h — workers, run queues and the runtime object (sched.c, runq.c,
+ * idle.c, worker.c, driver.c, task.c, runtime.c, blocking.c share it).
  *
  * Switching: a task suspends by switching straight to the next runnable
  * task (or to its worker's own scheduler context when there is none). The
@@ -170,12 +170,28 @@ TANGLE_HIDDEN void tangle__schedule(struct tangle_task *t);
 /* The scheduler loop of a worker: runs until the runtime stops or, for
  * current_thread, until *until becomes nonzero. */
 TANGLE_HIDDEN void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until);
+
+/* worker.c */
 TANGLE_HIDDEN void tangle__worker_enter(struct tangle_worker *w);
 TANGLE_HIDDEN void tangle__worker_leave(struct tangle_worker *w);
 TANGLE_HIDDEN int tangle__workers_start(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__workers_stop(struct tangle_runtime *rt);
+
+/* idle.c */
 /* Wake an idle worker if one may be needed. */
 TANGLE_HIDDEN void tangle__notify(struct tangle_runtime *rt);
+/* w found work after it was woken to search: stop counting it. */
+TANGLE_HIDDEN void tangle__end_search(struct tangle_worker *w);
+/* Park w until there may be work (polling the driver if nobody does). */
+TANGLE_HIDDEN void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until);
+
+static inline bool tangle__must_stop(struct tangle_runtime *rt,
+                                     _Atomic uint32_t *until)
+{
+	if (until && atomic_load_explicit(until, memory_order_acquire) == 1)
+		return true;
+	return atomic_load_explicit(&rt->stopping, memory_order_acquire);
+}
 
 /* driver.c */
 TANGLE_HIDDEN int tangle__driver_init(struct tangle_runtime *rt);
@@ -217,7 +233,7 @@ TANGLE_HIDDEN void tangle__runtime_register(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__runtime_unregister(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__debug_seq_bump(void);
 
-/* Futex helpers (sched.c). */
+/* Futex helpers (worker.c). */
 TANGLE_HIDDEN void tangle__futex_wait(_Atomic uint32_t *addr, uint32_t expect);
 TANGLE_HIDDEN void tangle__futex_wake(_Atomic uint32_t *addr, int n);
 

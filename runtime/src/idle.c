@@ -1,0 +1,154 @@
+/*
+ * idle.c — idle workers: parking, and waking one when work appears.
+ *
+ * Invariants
+ *  - At most one idle worker polls the driver (rt->driver_busy, rt->poller);
+ *    the other idle workers sleep on their futex word (rt->sleepers).
+ *  - A worker registers as idle (n_idle) before it checks the queues a last
+ *    time, and whoever queues work checks n_idle after queuing it (seq_cst
+ *    on both sides), so work is never left behind while every worker
+ *    sleeps.
+ *  - n_searching counts workers woken to look for work; while one searches,
+ *    nobody else is woken (tokio's throttle); the last one to find work
+ *    wakes the next (tangle__end_search).
+ *  - Whoever takes a worker off the sleepers list (or pokes the poller)
+ *    moves it from n_idle to n_searching, under idle_lock.
+ */
+#include "runq.h"
+
+static void notify_one(struct tangle_runtime *rt)
+{
+	struct tangle_worker *self = tangle__worker_self();
+	tangle__spin_lock(&rt->idle_lock);
+	struct tangle_worker *s = rt->sleepers;
+	if (s) {
+		rt->sleepers = s->idle_next;
+		atomic_fetch_sub(&rt->n_idle, 1);
+		atomic_fetch_add(&rt->n_searching, 1);
+		atomic_store_explicit(&s->sleeping, 0, memory_order_release);
+		tangle__spin_unlock(&rt->idle_lock);
+		tangle__futex_wake(&s->sleeping, 1);
+		return;
+	}
+	if (rt->poller && rt->poller != self && !rt->poller_poked) {
+		rt->poller_poked = true;
+		atomic_fetch_sub(&rt->n_idle, 1);
+		atomic_fetch_add(&rt->n_searching, 1);
+		tangle__spin_unlock(&rt->idle_lock);
+		tangle__driver_poke(rt);
+		return;
+	}
+	tangle__spin_unlock(&rt->idle_lock);
+}
+
+void tangle__notify(struct tangle_runtime *rt)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&rt->n_idle, memory_order_relaxed))
+		return;
+	if (atomic_load_explicit(&rt->n_searching, memory_order_relaxed))
+		return;
+	notify_one(rt);
+}
+
+void tangle__end_search(struct tangle_worker *w)
+{
+	w->searching = false;
+	if (atomic_fetch_sub(&w->rt->n_searching, 1) == 1)
+		tangle__notify(w->rt); /* the last searcher: maybe more work */
+}
+
+
+static bool has_work(struct tangle_runtime *rt)
+{
+	if (__atomic_load_n(&rt->global_len, __ATOMIC_SEQ_CST))
+		return true;
+	for (uint32_t i = 0; i < rt->worker_count; i++)
+		if (!tangle__runq_empty(&rt->workers[i]))
+			return true;
+	return false;
+}
+
+void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until)
+{
+	struct tangle_runtime *rt = w->rt;
+	if (w->searching) {
+		w->searching = false;
+		atomic_fetch_sub(&rt->n_searching, 1);
+	}
+	tangle__clock_refresh(w);
+	tangle__clock_sync();
+	TANGLE_DBG({
+		DBG_STORE(w->idle_since, w->clock);
+		atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_IDLE,
+		                      memory_order_relaxed);
+	});
+
+	tangle__spin_lock(&rt->idle_lock);
+	bool poller = !atomic_load_explicit(&rt->driver_busy, memory_order_relaxed);
+	if (poller) {
+		atomic_store(&rt->driver_busy, true);
+		rt->poller = w;
+		rt->poller_poked = false;
+	} else {
+		atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
+		w->idle_next = rt->sleepers;
+		rt->sleepers = w;
+	}
+	atomic_fetch_add(&rt->n_idle, 1);
+	tangle__spin_unlock(&rt->idle_lock);
+	atomic_thread_fence(memory_order_seq_cst);
+
+	bool work = has_work(rt) || tangle__must_stop(rt, until);
+	if (poller) {
+		if (!work) {
+			TANGLE_DBG(atomic_store_explicit(&w->state,
+			                                 TANGLE_DEBUG_WORKER_POLLING,
+			                                 memory_order_relaxed));
+			tangle__driver_poll(rt, true);
+		}
+		struct tangle_worker *handoff = NULL;
+		tangle__spin_lock(&rt->idle_lock);
+		atomic_store(&rt->driver_busy, false);
+		rt->poller = NULL;
+		if (rt->poller_poked)
+			w->searching = true; /* the poker counted us as searching */
+		else
+			atomic_fetch_sub(&rt->n_idle, 1);
+		rt->poller_poked = false;
+		/* Leaving the driver with timers or I/O pending while others
+		 * sleep: wake one, so that someone polls when it idles. */
+		if (rt->sleepers &&
+		    (atomic_load(&rt->next_deadline) || atomic_load(&rt->io_waiters))) {
+			handoff = rt->sleepers;
+			rt->sleepers = handoff->idle_next;
+			atomic_fetch_sub(&rt->n_idle, 1);
+			atomic_fetch_add(&rt->n_searching, 1);
+			atomic_store_explicit(&handoff->sleeping, 0, memory_order_release);
+		}
+		tangle__spin_unlock(&rt->idle_lock);
+		if (handoff)
+			tangle__futex_wake(&handoff->sleeping, 1);
+	} else if (work) {
+		tangle__spin_lock(&rt->idle_lock);
+		if (atomic_load_explicit(&w->sleeping, memory_order_relaxed)) {
+			struct tangle_worker **pp = &rt->sleepers;
+			while (*pp != w)
+				pp = &(*pp)->idle_next;
+			*pp = w->idle_next;
+			atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+			atomic_fetch_sub(&rt->n_idle, 1);
+		} else {
+			w->searching = true; /* somebody woke us meanwhile */
+		}
+		tangle__spin_unlock(&rt->idle_lock);
+	} else {
+		while (atomic_load_explicit(&w->sleeping, memory_order_acquire))
+			tangle__futex_wait(&w->sleeping, 1);
+		w->searching = true;
+	}
+	tangle__clock_refresh(w);
+	tangle__clock_sync();
+	TANGLE_DBG(atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_SEARCHING,
+	                                 memory_order_relaxed));
+}
