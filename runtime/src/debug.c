@@ -291,6 +291,14 @@ void tangle__runtime_unregister(struct tangle_runtime *rt)
 	tangle__spin_unlock(&registry_lock);
 }
 
+void tangle__runtimes_each(void (*fn)(struct tangle_runtime *, void *), void *arg)
+{
+	tangle__spin_lock(&registry_lock);
+	for (struct tangle_runtime *rt = tangle_debug_root.runtimes; rt; rt = rt->next)
+		fn(rt, arg);
+	tangle__spin_unlock(&registry_lock);
+}
+
 /* ---- Objects ------------------------------------------------------------------- */
 
 void tangle__object_register(struct tangle_object *o, uint8_t kind,

@@ -43,6 +43,7 @@ int tangle__driver_init(struct tangle_runtime *rt)
 
 void tangle__driver_free(struct tangle_runtime *rt)
 {
+	tangle__io_free(rt);
 	close(rt->evfd);
 	close(rt->epfd);
 	free(rt->heap);
@@ -209,17 +210,16 @@ void tangle__driver_poll(struct tangle_runtime *rt, bool block)
 	if (block || atomic_load_explicit(&rt->io_waiters, memory_order_relaxed))
 		n = wait_events(rt, ev, 64, block);
 	for (int i = 0; i < n; i++) {
-		struct tangle_task *t = ev[i].data.ptr;
-		if (!t) {
+		struct tangle_io_reg *r = ev[i].data.ptr;
+		if (!r) {
 			if (block) {
 				uint64_t v;
-				ssize_t r = read(rt->evfd, &v, sizeof v);
-				(void)r;
+				ssize_t rd = read(rt->evfd, &v, sizeof v);
+				(void)rd;
 			}
 			continue;
 		}
-		atomic_fetch_or(&t->sched.io_revents, ev[i].events);
-		tangle__wake(t);
+		tangle__io_ready(rt, r, ev[i].events);
 	}
 	fire_timers(rt);
 }

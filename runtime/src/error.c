@@ -7,7 +7,7 @@ const char *tangle_strerror(int err)
 	case TANGLE_OK: return "success";
 	case TANGLE_ETIMEDOUT: return "the deadline passed first";
 	case TANGLE_ECANCELED: return "the task was cancelled";
-	case TANGLE_ECLOSED: return "the channel is closed";
+	case TANGLE_ECLOSED: return "the channel or fd is closed";
 	case TANGLE_EAGAIN: return "the operation would have to wait";
 	case TANGLE_ENOTOWNER: return "the calling task does not hold the lock";
 	case TANGLE_ENOTASK: return "called outside a task";

@@ -138,7 +138,8 @@ struct tangle_runtime {
 	_Atomic uint64_t next_deadline;  /* heap top, 0 = none */
 	int epfd;
 	int evfd;
-	_Atomic uint32_t io_waiters;
+	_Atomic uint32_t io_waiters;     /* tasks in tangle_io_wait */
+	struct tangle_io_chunk *_Atomic *_Atomic io_table; /* io.c: per-fd */
 
 	struct tangle_blocking_pool pool;
 };
@@ -202,6 +203,14 @@ TANGLE_HIDDEN void tangle__driver_poll(struct tangle_runtime *rt, bool block);
 /* Make a blocked poller return. */
 TANGLE_HIDDEN void tangle__driver_poke(struct tangle_runtime *rt);
 
+/* io.c */
+struct tangle_io_reg;
+struct tangle_io_chunk;
+/* The driver got events for a registration (its data pointer). */
+TANGLE_HIDDEN void tangle__io_ready(struct tangle_runtime *rt,
+                                    struct tangle_io_reg *r, uint32_t events);
+TANGLE_HIDDEN void tangle__io_free(struct tangle_runtime *rt);
+
 /* task.c */
 TANGLE_HIDDEN struct tangle_task *tangle__spawn(struct tangle_runtime *rt,
                                                 const char *name, tangle_fn fn,
@@ -232,6 +241,10 @@ TANGLE_HIDDEN uint64_t tangle__clock_real(void); /* CLOCK_REALTIME ns */
 TANGLE_HIDDEN void tangle__runtime_register(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__runtime_unregister(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__debug_seq_bump(void);
+/* Call fn(rt, arg) for every live runtime (under the registry lock: fn
+ * must not create or free a runtime). */
+TANGLE_HIDDEN void tangle__runtimes_each(void (*fn)(struct tangle_runtime *, void *),
+                                         void *arg);
 
 /* Futex helpers (worker.c). */
 TANGLE_HIDDEN void tangle__futex_wait(_Atomic uint32_t *addr, uint32_t expect);

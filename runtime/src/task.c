@@ -148,7 +148,6 @@ struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
 	atomic_store_explicit(&t->sched.lock.locked, 0, memory_order_relaxed);
 	tangle__waitq_init(&t->sched.joiners, &t->sched.lock, NULL);
 	t->sched.timer_index = -1;
-	atomic_store_explicit(&t->sched.io_revents, 0, memory_order_relaxed);
 	t->sched.asan_fake_stack = NULL;
 #if TANGLE_TSAN
 	t->sched.tsan_fiber = __tsan_create_fiber(0);

@@ -50,7 +50,6 @@ struct tangle_task_sched {
 	/* timer (driver.c), under the runtime's timer lock */
 	uint64_t timer_deadline;
 	int32_t timer_index;             /* in the heap, -1 when not armed */
-	_Atomic uint32_t io_revents;     /* set by the driver (io.c) */
 	/* stack (stack.c): the mapping, guard page included */
 	void *stack_map;
 	size_t stack_map_size;
