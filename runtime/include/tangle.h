@@ -41,7 +41,8 @@ enum {
 	TANGLE_OK = 0,
 	TANGLE_ETIMEDOUT = -1,  /* the deadline passed first */
 	TANGLE_ECANCELED = -2,  /* the calling task was cancelled */
-	TANGLE_ECLOSED = -3,    /* the channel is closed (and, for recv, drained) */
+	TANGLE_ECLOSED = -3,    /* the channel is closed (and, for recv, drained);
+	                           the fd was closed while waiting on it */
 	TANGLE_EAGAIN = -4,     /* a try_ call would have had to wait */
 	TANGLE_ENOTOWNER = -5,  /* unlock by a task that does not hold the lock */
 	TANGLE_ENOTASK = -6,    /* task-only call made outside any task */
@@ -347,12 +348,26 @@ TANGLE_API int tangle_notify_all(tangle_notify *n);
 TANGLE_API int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
                                   const tangle_site *site);
 
-/* Wait until fd is ready for events (EPOLLIN/EPOLLOUT bits); *revents (if
- * non-NULL) gets what happened. timeout_ms < 0: no deadline. */
+/* Wait until fd is ready for events (EPOLLIN, EPOLLOUT, EPOLLPRI,
+ * EPOLLRDHUP bits; task only); *revents (if non-NULL) gets what happened,
+ * EPOLLHUP and EPOLLERR included. Any number of tasks may wait on one fd,
+ * for the same or different events (a reader and a writer on one socket):
+ * each is woken when the fd is ready for what it asked, and all of them on
+ * EPOLLHUP or EPOLLERR. Readiness may be spurious: retry on EAGAIN.
+ * timeout_ms < 0: no deadline; 0: poll without waiting. A regular file is
+ * always ready. TANGLE_ETIMEDOUT, TANGLE_ECANCELED, TANGLE_ECLOSED (the fd
+ * was closed while waiting: see tangle_io_close), TANGLE_ESYSTEM (errno:
+ * EBADF for an fd that is not open). */
 #define tangle_io_wait(fd, events, timeout_ms) \
 	tangle_io_wait_at((fd), (events), (timeout_ms), NULL, TANGLE_SITE_HERE)
 TANGLE_API int tangle_io_wait_at(int fd, uint32_t events, int64_t timeout_ms,
                                  uint32_t *revents, const tangle_site *site);
+
+/* Close fd (any thread) after waking every task waiting on it in
+ * tangle_io_wait, which returns TANGLE_ECLOSED. Closing with close(2)
+ * while tasks wait leaves them waiting (the kernel says nothing), until
+ * the fd number is waited on again. TANGLE_ESYSTEM if close(2) fails. */
+TANGLE_API int tangle_io_close(int fd);
 
 /* ---- Wakers: building new primitives ------------------------------------------ */
 
