@@ -60,6 +60,8 @@ struct tangle_worker {
 	const void *sched_stack_lo;
 	size_t sched_stack_size;
 	void *tsan_fiber;
+	struct tangle_waker *waker_cache; /* free wakers (waker.c), owner only */
+	uint32_t waker_cached;
 	_Alignas(64) struct tangle_runq q;
 };
 
@@ -142,6 +144,11 @@ struct tangle_runtime {
 	struct tangle_io_chunk *_Atomic *_Atomic io_table; /* io.c: per-fd */
 
 	struct tangle_blocking_pool pool;
+
+	/* Waker records (waker.c): the shared free list and every block. */
+	tangle_spinlock waker_lock;
+	struct tangle_waker *waker_free;
+	struct tangle_waker_block *waker_blocks;
 };
 
 enum { TANGLE__ACT_YIELD = 1, TANGLE__ACT_SUSPEND = 2, TANGLE__ACT_EXIT = 3 };
@@ -227,6 +234,9 @@ TANGLE_HIDDEN void tangle__slabs_free(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__signals_init(void);
 TANGLE_HIDDEN void *tangle__altstack_enter(void);
 TANGLE_HIDDEN void tangle__altstack_leave(void *stack);
+
+/* waker.c */
+TANGLE_HIDDEN void tangle__wakers_free(struct tangle_runtime *rt);
 
 /* blocking.c */
 TANGLE_HIDDEN void tangle__blocking_init(struct tangle_runtime *rt, unsigned max);

@@ -1,10 +1,20 @@
 /*
- * waker.c — the public waker API and tangle_park.
+ * waker.c — the public waker API, its pool, and tangle_park.
  *
- * A waker names a task by slot and generation: once the task has ended and
- * its slot was reused, the generation differs and the waker does nothing.
- * Live wakers are counted in the task record (live_wakers), so the tools
- * can tell a parked task that nothing can wake any more (a lost wake-up).
+ * A waker holds a reference on its task's slot (sched.refs), so the slot
+ * is not reused while the waker lives: a waker always names the task it
+ * was made for, and the task's live-waker count (live_wakers, read by the
+ * tools to tell a lost wake-up) is exact: +1 in tangle_waker_current, -1
+ * in tangle_waker_drop, nothing else. A wake of a finished task does
+ * nothing.
+ *
+ * Pool: waker records come in blocks owned by the runtime (freed with it),
+ * so every waker must be dropped before its runtime is freed. Each worker
+ * keeps a small cache of free records, used without atomics: a waker is
+ * made on a worker (task only), and dropped into the cache of the worker
+ * that drops it when that is one of the same runtime's, else into the
+ * runtime's shared list (under waker_lock). Caches exchange records with
+ * the shared list in batches.
  *
  * A wake sets the task's `unpark` token and wakes it; tangle_park consumes
  * the token, so a wake that comes before the park is not lost, and wakes
@@ -15,51 +25,137 @@
 
 #include "scheduler.h"
 
+#define CACHE_MAX 64u      /* per worker */
+#define BATCH 32u          /* moved between a cache and the shared list */
+#define BLOCK 63u          /* records per allocation */
+
 struct tangle_waker {
-	struct tangle_task *task;
-	uint32_t generation;
+	struct tangle_task *task;        /* NULL while free */
+	struct tangle_waker *next;       /* free lists */
 };
 
-static bool same_task(const struct tangle_waker *w)
+struct tangle_waker_block {
+	struct tangle_waker_block *next;
+	struct tangle_waker wakers[BLOCK];
+};
+
+/* Refill w's empty cache: a batch from the shared list, or a new block. */
+static bool refill(struct tangle_worker *w)
 {
-	return __atomic_load_n(&w->task->generation, __ATOMIC_ACQUIRE) ==
-	       w->generation;
+	struct tangle_runtime *rt = w->rt;
+	tangle__spin_lock(&rt->waker_lock);
+	struct tangle_waker *k = rt->waker_free;
+	uint32_t n = 0;
+	for (; k && n < BATCH; n++) {
+		struct tangle_waker *next = k->next;
+		k->next = w->waker_cache;
+		w->waker_cache = k;
+		k = next;
+	}
+	rt->waker_free = k;
+	tangle__spin_unlock(&rt->waker_lock);
+	if (n) {
+		w->waker_cached = n;
+		return true;
+	}
+	struct tangle_waker_block *b = malloc(sizeof *b);
+	if (!b)
+		return false;
+	for (uint32_t i = 0; i < BLOCK; i++) {
+		b->wakers[i].task = NULL;
+		b->wakers[i].next = w->waker_cache;
+		w->waker_cache = &b->wakers[i];
+	}
+	w->waker_cached = BLOCK;
+	tangle__spin_lock(&rt->waker_lock);
+	b->next = rt->waker_blocks;
+	rt->waker_blocks = b;
+	tangle__spin_unlock(&rt->waker_lock);
+	return true;
+}
+
+/* Give a batch of w's full cache back to the shared list. */
+static void spill(struct tangle_worker *w)
+{
+	struct tangle_waker *first = w->waker_cache, *last = first;
+	for (uint32_t i = 1; i < BATCH; i++)
+		last = last->next;
+	w->waker_cache = last->next;
+	w->waker_cached -= BATCH;
+	struct tangle_runtime *rt = w->rt;
+	tangle__spin_lock(&rt->waker_lock);
+	last->next = rt->waker_free;
+	rt->waker_free = first;
+	tangle__spin_unlock(&rt->waker_lock);
+}
+
+void tangle__wakers_free(struct tangle_runtime *rt)
+{
+	struct tangle_waker_block *b = rt->waker_blocks, *next;
+	for (; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	rt->waker_blocks = NULL;
+	rt->waker_free = NULL;
+	for (uint32_t i = 0; i < rt->worker_count; i++) {
+		rt->workers[i].waker_cache = NULL;
+		rt->workers[i].waker_cached = 0;
+	}
 }
 
 tangle_waker *tangle_waker_current(void)
 {
-	struct tangle_task *t = tangle__current();
+	struct tangle_worker *w = tangle__worker_self();
+	struct tangle_task *t = w ? w->current : NULL;
 	if (!t) {
 		errno = EPERM;
 		return NULL;
 	}
-	struct tangle_waker *w = malloc(sizeof *w);
-	if (!w) {
+	if (!w->waker_cache && !refill(w)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	w->task = t;
-	w->generation = t->generation;
+	struct tangle_waker *k = w->waker_cache;
+	w->waker_cache = k->next;
+	w->waker_cached--;
+	k->task = t;
+	k->next = NULL;
+	atomic_fetch_add_explicit(&t->sched.refs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&t->live_wakers, 1, memory_order_relaxed);
-	return w;
+	return k;
 }
 
-void tangle_waker_wake(tangle_waker *w)
+void tangle_waker_wake(tangle_waker *k)
 {
-	if (!w || !same_task(w))
+	if (!k)
 		return;
-	atomic_store_explicit(&w->task->sched.unpark, 1, memory_order_release);
-	tangle__wake(w->task);
+	struct tangle_task *t = k->task;
+	atomic_store_explicit(&t->sched.unpark, 1, memory_order_release);
+	tangle__wake(t);
 }
 
-void tangle_waker_drop(tangle_waker *w)
+void tangle_waker_drop(tangle_waker *k)
 {
-	if (!w)
+	if (!k)
 		return;
-	if (same_task(w))
-		atomic_fetch_sub_explicit(&w->task->live_wakers, 1,
-		                          memory_order_relaxed);
-	free(w);
+	struct tangle_task *t = k->task;
+	struct tangle_runtime *rt = t->rt;
+	k->task = NULL;
+	atomic_fetch_sub_explicit(&t->live_wakers, 1, memory_order_relaxed);
+	tangle__task_release(t);
+	struct tangle_worker *w = tangle__worker_self();
+	if (w && w->rt == rt) {
+		k->next = w->waker_cache;
+		w->waker_cache = k;
+		if (++w->waker_cached > CACHE_MAX)
+			spill(w);
+		return;
+	}
+	tangle__spin_lock(&rt->waker_lock);
+	k->next = rt->waker_free;
+	rt->waker_free = k;
+	tangle__spin_unlock(&rt->waker_lock);
 }
 
 int tangle_park_at(const char *what, const tangle_site *site)
