@@ -382,9 +382,12 @@ typedef struct tangle_waker tangle_waker;
 /* A new waker for the calling task (task only); NULL + errno on failure. */
 TANGLE_API tangle_waker *tangle_waker_current(void);
 /* Make the task runnable if it is parked (else its next park returns at
- * once). Callable from any thread, any number of times. */
+ * once); nothing if the task has finished. Callable from any thread, any
+ * number of times. */
 TANGLE_API void tangle_waker_wake(tangle_waker *w);
-/* Release the handle (after which it must not be used). */
+/* Release the handle (after which it must not be used). Any thread; every
+ * waker must be dropped before its runtime is freed (a live waker keeps
+ * its task's record). */
 TANGLE_API void tangle_waker_drop(tangle_waker *w);
 /* Suspend the calling task until a waker wakes it; what (kept by pointer)
  * says what it waits for. Returns TANGLE_OK or TANGLE_ECANCELED; wake-ups
