@@ -8,6 +8,7 @@
  * task returns (other tasks wait in the queues until the next run).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,10 +136,33 @@ int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg)
 	return TANGLE_OK;
 }
 
+/* Bad use of tangle_runtime_free: it returns void, so say it on stderr
+ * (one line) and leave the runtime alone. */
+static void refuse_free(const struct tangle_runtime *rt, const char *why)
+{
+	struct tangle_task *t = tangle__current();
+	if (t)
+		fprintf(stderr, "tangle: tangle_runtime_free(\"%s\") %s (from task %llu "
+		        "\"%s\"): ignored\n", rt->name, why, (unsigned long long)t->id,
+		        t->name);
+	else
+		fprintf(stderr, "tangle: tangle_runtime_free(\"%s\") %s: ignored\n",
+		        rt->name, why);
+}
+
 void tangle_runtime_free(tangle_runtime *rt)
 {
-	if (!rt || tangle__current())
+	if (!rt)
 		return;
+	struct tangle_task *t = tangle__current();
+	if (t && t->rt == rt) {
+		refuse_free(rt, "called from one of its own tasks");
+		return;
+	}
+	if (rt->current_thread && atomic_load(&rt->running)) {
+		refuse_free(rt, "called while tangle_runtime_run runs it");
+		return;
+	}
 	tangle__workers_stop(rt);
 	runtime_destroy(rt);
 }

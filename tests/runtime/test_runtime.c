@@ -1,9 +1,13 @@
 /* test_runtime.c — runtimes: both flavours, spawn_on and join from plain
- * threads, many tasks, several runtimes, run called again. */
+ * threads, many tasks, several runtimes, run called again, and freeing one
+ * where that is not allowed. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "rt_test.h"
 
@@ -201,6 +205,120 @@ static void free_abandons_live_tasks(void **state)
 	tangle_runtime_free(rt);
 }
 
+/* Run fn(arg) with stderr going into buf (NUL-terminated). */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf, size_t cap)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(p[1], 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	ssize_t n = read(p[0], buf, cap - 1);
+	buf[n > 0 ? n : 0] = 0;
+	close(p[0]);
+}
+
+static void free_current(void *arg)
+{
+	(void)arg;
+	tangle_runtime_free(tangle_runtime_current());
+}
+
+static void *free_self_body(void *arg)
+{
+	char *buf = arg;
+	capture_stderr(free_current, NULL, buf, 512);
+	/* Still alive and well. */
+	_Atomic long n = 0;
+	tangle_task *t = tangle_spawn("after", inc, &n);
+	assert_int_equal(tangle_join(t, NULL), TANGLE_OK);
+	assert_int_equal(atomic_load(&n), 1);
+	return NULL;
+}
+
+static void freeing_a_runtime_from_its_own_task_says_so(void **state)
+{
+	(void)state;
+	for (unsigned workers = 0; workers <= 2; workers += 2) {
+		char buf[512];
+		rt_test_run(workers, free_self_body, buf);
+		assert_non_null(strstr(buf, "tangle: tangle_runtime_free(\"test\") called "
+		                            "from one of its own tasks"));
+		assert_non_null(strstr(buf, "\"main\"): ignored\n"));
+		int lines = 0;
+		for (const char *c = buf; *c; c++)
+			lines += *c == '\n';
+		assert_int_equal(lines, 1);
+	}
+}
+
+static void *free_other_body(void *arg)
+{
+	tangle_runtime *other = arg;
+	_Atomic long n = 0;
+	tangle_task *t = tangle_spawn_on(other, "there", inc, &n);
+	assert_int_equal(tangle_join(t, NULL), TANGLE_OK);
+	tangle_runtime_free(other); /* another runtime: allowed */
+	return NULL;
+}
+
+static void a_task_may_free_another_runtime(void **state)
+{
+	(void)state;
+	for (unsigned workers = 0; workers <= 2; workers += 2) {
+		tangle_config cfg = {.workers = 2, .name = "other"};
+		tangle_runtime *other = tangle_runtime_new(&cfg);
+		assert_non_null(other);
+		rt_test_run(workers, free_other_body, other);
+	}
+}
+
+struct busy_free {
+	tangle_runtime *rt;
+	char buf[512];
+	_Atomic int done;
+};
+
+static void free_rt(void *arg)
+{
+	tangle_runtime_free(arg);
+}
+
+static void *free_from_thread(void *arg)
+{
+	struct busy_free *b = arg;
+	capture_stderr(free_rt, b->rt, b->buf, sizeof b->buf);
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+static void *run_while_freed_body(void *arg)
+{
+	struct busy_free *b = arg;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, free_from_thread, b), 0);
+	while (!atomic_load(&b->done))
+		tangle_sleep_ms(1);
+	pthread_join(th, NULL);
+	return NULL;
+}
+
+static void freeing_a_running_current_thread_runtime_says_so(void **state)
+{
+	(void)state;
+	tangle_config cfg = {.current_thread = 1, .name = "busy"};
+	struct busy_free b = {.rt = tangle_runtime_new(&cfg)};
+	assert_int_equal(tangle_runtime_run(b.rt, run_while_freed_body, &b), TANGLE_OK);
+	assert_string_equal(b.buf, "tangle: tangle_runtime_free(\"busy\") called while "
+	                           "tangle_runtime_run runs it: ignored\n");
+	tangle_runtime_free(b.rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +329,9 @@ int main(void)
 		cmocka_unit_test(nested_spawns_form_a_tree),
 		cmocka_unit_test(several_runtimes_coexist),
 		cmocka_unit_test(free_abandons_live_tasks),
+		cmocka_unit_test(freeing_a_runtime_from_its_own_task_says_so),
+		cmocka_unit_test(a_task_may_free_another_runtime),
+		cmocka_unit_test(freeing_a_running_current_thread_runtime_says_so),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
