@@ -99,7 +99,11 @@ TANGLE_API tangle_runtime *tangle_runtime_new(const tangle_config *cfg);
 TANGLE_API int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg);
 
 /* Stop the workers and free the runtime. Tasks still alive are abandoned:
- * their stacks are freed without running them further. Not from a task. */
+ * their stacks are freed without running them further; a tangle_blocking
+ * call in progress is waited for. Call it from outside the runtime's own
+ * tasks (a task of another runtime may free this one): from one of its
+ * own tasks, or while a current-thread runtime is inside
+ * tangle_runtime_run, it prints one line on stderr and does nothing. */
 TANGLE_API void tangle_runtime_free(tangle_runtime *rt);
 
 /* The runtime of the calling task, or NULL outside a task. */
