@@ -52,16 +52,35 @@ static const char usage_tail[] =
 	"  tangle bt core 12                  task 12's async backtrace\n"
 	"  tangle triage -p 1234 --json       a live process, as JSON\n";
 
+static const char commands_text[] =
+	"Commands (tangle help COMMAND for a command's options):\n"
+	"  triage             findings with their wait chains, then the async\n"
+	"                     backtraces of the tasks involved (the full report)\n"
+	"  tasks              the task table (--group: by wait site, with counts)\n"
+	"  bt [ID...|all]     async backtraces of tasks\n"
+	"  locks              mutexes, rwlocks, semaphores, channels, notifies\n"
+	"  why ID             one task's wait chain\n"
+	"  deadlocks          only the deadlocks\n"
+	"  graph              the wait-for graph as Graphviz DOT\n"
+	"Every command takes --json (graph: DOT only).\n";
+
 static int help(const char *command)
 {
 	if (command) {
-		printf("usage: tangle %s [options] CORE [EXE] | -p PID [--no-stop]\n",
-		       command);
-		fputs(tangle_inspect_usage(command), stdout);
+		/* The engine's "usage: CMD ARGS" line, with the target added. */
+		const char *u = tangle_inspect_usage(command);
+		const char *nl = strchr(u, '\n');
+		if (strncmp(u, "usage: ", 7) == 0 && nl) {
+			printf("usage: tangle %.*s CORE [EXE]\n", (int)(nl - u - 7), u + 7);
+			printf("       tangle %.*s -p PID [--no-stop]\n",
+			       (int)(nl - u - 7), u + 7);
+			u = nl + 1;
+		}
+		fputs(u, stdout);
 		return 0;
 	}
 	fputs(usage_head, stdout);
-	fputs(tangle_inspect_usage(NULL), stdout);
+	fputs(commands_text, stdout);
 	fputs(usage_tail, stdout);
 	return 0;
 }
