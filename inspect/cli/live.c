@@ -33,8 +33,9 @@ static pid_t attached[MAX_THREADS];
 static int pending_sig[MAX_THREADS];
 static volatile sig_atomic_t nattached;
 static int handlers_installed;
-static struct sigaction old_actions[4];
-static const int caught[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NCAUGHT 5
+static struct sigaction old_actions[NCAUGHT];
+static const int caught[NCAUGHT] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 
 static void detach_all(void)
 {
@@ -49,7 +50,7 @@ static void on_signal(int sig)
 {
 	int saved = errno;
 	detach_all();
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NCAUGHT; i++)
 		if (caught[i] == sig)
 			sigaction(sig, &old_actions[i], NULL);
 	errno = saved;
@@ -66,10 +67,13 @@ static void install_handlers(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NCAUGHT; i++)
 		sigaddset(&sa.sa_mask, caught[i]);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NCAUGHT; i++) {
 		sigaction(caught[i], &sa, &old_actions[i]);
+		if (old_actions[i].sa_handler == SIG_IGN) /* stays ignored */
+			sigaction(caught[i], &old_actions[i], NULL);
+	}
 }
 
 static int is_attached(pid_t tid)

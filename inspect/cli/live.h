@@ -5,7 +5,7 @@
  * stopped with PTRACE_INTERRUPT (threads that appear meanwhile too), so the
  * table is read in one consistent state. Every attached thread is detached
  * again — by cli_live_close(), at exit, and from a SIGINT/SIGTERM/SIGHUP/
- * SIGQUIT handler — so an interrupted tangle never leaves the target
+ * SIGQUIT/SIGPIPE handler — so an interrupted tangle never leaves the target
  * stopped. Without stopping, memory is read as it changes (a torn view).
  * Reads use process_vm_readv, then /proc/PID/mem.
  */
