@@ -204,6 +204,22 @@ class Cores(unittest.TestCase):
         core = Program([os.path.join(d, "plain"), "ready"], d).dump()
         self.assertFails(["tasks", core], "does not use libtangle")
 
+    def test_a_stripped_program(self):
+        # The root is found by its section; frames have no names.
+        objcopy = shutil.which("objcopy")
+        if not objcopy:
+            self.skipTest("no objcopy")
+        d = os.path.join(self.dir, "stripped")
+        os.mkdir(d)
+        prog = os.path.join(d, "prog")
+        subprocess.run([objcopy, "--strip-all", self.prog, prog], check=True)
+        core = Program([prog, "self"], d).dump()
+        status, out, err = tangle("triage", core)
+        self.assertEqual((status, err), (1, ""))
+        self.assertIn('self-deadlock of task 1', out)
+        self.assertIn("cli_prog.c:%d selfish" % marker_line("CLI_PROG_SELF_LINE"),
+                      out)
+
     def test_usage_errors(self):
         self.assertFails(["frobnicate", self.cores["held"]], "unknown command")
         self.assertFails(["triage"], "no target")
