@@ -241,7 +241,7 @@ static void test_cancelled_task_cannot_lock(void **state)
 
 /* ---- races: hand-off against cancellation and timeout ------------------------------ */
 
-#define RACE_ROUNDS 2000
+#define RACE_ROUNDS ROUNDS(2000)
 
 static void *canceller(void *p)
 {
@@ -291,7 +291,7 @@ static void *race_timeout_main(void *p)
 	(void)p;
 	struct shared s = {0};
 	int ok = 0, timedout = 0;
-	const int rounds = 200;
+	const int rounds = ROUNDS(200);
 	CHECK_OK(tangle_mutex_init(&s.m, "race-timeout"));
 	for (int round = 0; round < rounds; round++) {
 		CHECK_OK(tangle_mutex_lock(&s.m));

@@ -235,7 +235,7 @@ static void *race_main(void *p)
 	struct shared sh = {0};
 	sh.go = 1;
 	int ok = 0;
-	const int rounds = 2000;
+	const int rounds = ROUNDS(2000);
 	CHECK_OK(tangle_sem_init(&sh.s, 3, "race"));
 	for (int round = 0; round < rounds; round++) {
 		CHECK_OK(tangle_sem_acquire(&sh.s, 3));
