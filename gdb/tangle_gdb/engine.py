@@ -2,7 +2,8 @@
 
 This module only loads the library and declares its types; it decides
 nothing. Finding the library, in order:
-  1. $TANGLE_INSPECT_LIB;
+  1. $TANGLE_INSPECT_LIB (unless it was built with ASan or TSan: loading
+     that would abort gdb, so it is skipped with a note);
   2. the paths the loader passes (a build tree's loader names its engine);
   3. beside this package once installed (the install writes, next to the
      package, tangle-gdb.libdir naming the library directory);
@@ -163,11 +164,11 @@ def _build_tree_candidates(pkg_parent):
     return out
 
 
-def candidates(pkg_parent, hints=()):
+def candidates(pkg_parent, hints=(), env=True):
     """Where to look for the engine, in order (see the module's comment)."""
-    env = os.environ.get("TANGLE_INSPECT_LIB")
-    if env:
-        return [env]
+    var = os.environ.get("TANGLE_INSPECT_LIB") if env else None
+    if var:
+        return [var]
     out = list(hints)
     out.append(os.path.join(pkg_parent, SONAME))
     hint = os.path.join(pkg_parent, "tangle-gdb.libdir")
@@ -180,10 +181,26 @@ def candidates(pkg_parent, hints=()):
 
 
 def load(pkg_parent, hints=()):
-    """Load the engine: (CDLL, path). Raises Error with a one-line message
-    when none can be loaded."""
+    """Load the engine: (CDLL, path, note). note is a line to show, or None.
+    Raises Error with a one-line message when none can be loaded."""
+    var = os.environ.get("TANGLE_INSPECT_LIB")
+    note = None
+    if var:
+        if not os.path.exists(var):
+            raise Error("tangle: TANGLE_INSPECT_LIB=%s does not exist" % var)
+        if not _sanitized(var):
+            try:
+                lib = ctypes.CDLL(os.path.realpath(var))
+                _declare(lib)
+                return lib, var, None
+            except (OSError, AttributeError) as e:
+                raise Error("tangle: cannot load TANGLE_INSPECT_LIB=%s: %s"
+                            % (var, e))
+        # Loading it would abort gdb: say so and look where we would have.
+        note = ("tangle: TANGLE_INSPECT_LIB=%s is built with a sanitizer, "
+                "which gdb cannot load; looking elsewhere" % var)
     tried = []
-    for path in candidates(pkg_parent, hints):
+    for path in candidates(pkg_parent, hints, env=False):
         if not os.path.exists(path):
             tried.append(path)
             continue
@@ -193,19 +210,13 @@ def load(pkg_parent, hints=()):
         try:
             lib = ctypes.CDLL(os.path.realpath(path))
             _declare(lib)
-            return lib, path
+            return lib, path, note
         except (OSError, AttributeError) as e:
-            if os.environ.get("TANGLE_INSPECT_LIB"):
-                raise Error("tangle: cannot load %s (TANGLE_INSPECT_LIB): %s"
-                            % (path, e))
             tried.append("%s (%s)" % (path, e))
-    if os.environ.get("TANGLE_INSPECT_LIB"):
-        raise Error("tangle: TANGLE_INSPECT_LIB=%s does not exist"
-                    % os.environ["TANGLE_INSPECT_LIB"])
     try:
         lib = ctypes.CDLL(SONAME)
         _declare(lib)
-        return lib, SONAME
+        return lib, SONAME, note
     except (OSError, AttributeError):
         tried.append(SONAME)
     raise Error("tangle: libtangle-inspect not found (tried %s); "

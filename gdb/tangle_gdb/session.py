@@ -22,14 +22,16 @@ _current = None      # the open Session, or None
 
 
 def load_engine(pkg_parent, hints=()):
-    """Load the engine once; return the one-line error or None."""
+    """Load the engine once; return a line to show (the error, or a note
+    on how it was found), or None."""
     global _lib, _lib_error, _lib_path
+    note = None
     if _lib is None and _lib_error is None:
         try:
-            _lib, _lib_path = engine.load(pkg_parent, hints)
+            _lib, _lib_path, note = engine.load(pkg_parent, hints)
         except engine.Error as e:
             _lib_error = e
-    return str(_lib_error) if _lib_error else None
+    return str(_lib_error) if _lib_error else note
 
 
 def lib():

@@ -654,6 +654,20 @@ def missing_engine(_):
 
 
 @case
+def sanitized_engine_env(_):
+    # A sanitized engine in $TANGLE_INSPECT_LIB would abort gdb: skipped
+    # with a note, and the loader's own engine is used.
+    fake = os.path.join(workdir(), "libtangle-inspect.so")
+    with open(fake, "wb") as f:
+        f.write(b"\x7fELF not really; NEEDED libasan.so.8\n")
+    out = gdb(["break toy_ready", "run", "tangle tasks"], ARGS["toy"],
+              env={"TANGLE_INSPECT_LIB": fake})
+    expect(out, r"^tangle: TANGLE_INSPECT_LIB=%s is built with a sanitizer, "
+           r"which gdb cannot load; looking elsewhere$" % re.escape(fake),
+           r"^tangle: no tangle debug table: ")
+
+
+@case
 def no_process(_):
     out = gdb(["tangle tasks"], ARGS["toy"], env=fake_env())
     expect(out, r"^tangle: no process \(run the program, attach to it, or "
