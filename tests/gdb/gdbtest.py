@@ -629,6 +629,45 @@ def rt_deadlock(_):
            r"^#\d+ .*transfer_b \(")
 
 
+class Skip(Exception):
+    pass
+
+
+@case
+def rt_json_matches_cli(_):
+    cli = ARGS.get("cli")
+    if not cli or not os.path.exists(cli):
+        raise Skip("the tangle CLI is not built")
+    prog, core, _ = locks_target("kernel")
+    commands = (["triage", "--json"], ["tasks", "--json"],
+                ["locks", "--json"], ["why", "2", "--json"],
+                ["deadlocks", "--json"])
+    py = ("python open(%r, 'w').write(gdb.execute('tangle %s', "
+          "to_string=True))")
+    outs = []
+    for i, c in enumerate(commands):
+        path = os.path.join(workdir(), "gdb%d.json" % i)
+        outs.append(path)
+    out = gdb([py % (outs[i], " ".join(c)) for i, c in enumerate(commands)],
+              prog, core)
+    for i, c in enumerate(commands):
+        r = subprocess.run([cli, c[0]] + c[1:] + [core, prog],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode not in (0, 1):
+            raise Failure("CLI %s failed: %s" % (c, r.stderr.decode()))
+        if not os.path.exists(outs[i]):
+            raise Failure("gdb wrote no %s:\n%s" % (outs[i], out))
+        with open(outs[i], "rb") as f:
+            mine = f.read()
+        if mine != r.stdout:
+            import difflib
+            diff = "".join(difflib.unified_diff(
+                r.stdout.decode().splitlines(True),
+                mine.decode().splitlines(True), "cli", "gdb"))
+            raise Failure("tangle %s differs from the CLI's:\n%s"
+                          % (" ".join(c), diff[:4000]))
+
+
 # ---- Messages -------------------------------------------------------------
 
 @case
@@ -686,6 +725,9 @@ def main():
                                             sys.argv[1]))
     try:
         CASES[sys.argv[1]](ARGS)
+    except Skip as e:
+        print("skip %s: %s" % (sys.argv[1], e))
+        return 77
     except Failure as e:
         print("FAIL %s: %s" % (sys.argv[1], e))
         return 1
