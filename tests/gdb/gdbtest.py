@@ -621,7 +621,7 @@ def rt_deadlock(_):
     expect(section(out, "@@bt", "@@task"),
            r'^  holds mutex "accounts" \(exclusive\) for \S+ at '
            r"gdb_locks\.c:\d+ lock_both$",
-           r'^  #0 lock_both at gdb_locks\.c:\d+ \(inlined\) +<- awaiting '
+           r'^  #0 lock_both at gdb_locks\.c:\d+( \(inlined\))? +<- awaiting '
            r'mutex "ledger"$', r"^  #1 transfer_a at gdb_locks\.c:\d+$")
     t = section(out, "@@task", "@@end")
     expect(t, r'^\[Switching to task 3 "transfer-b" \(lock mutex '
