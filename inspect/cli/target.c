@@ -51,6 +51,11 @@ static Dwfl *make_live_dwfl(void *arg)
 	return dwfl;
 }
 
+static int core_thread_context(void *arg, uint32_t tid, tangle_context *out)
+{
+	return cli_core_thread_context(arg, tid, out);
+}
+
 static tangle_error *find_root(struct cli_target *t, const char *program)
 {
 	if (cli_symbol_lookup(t->dwfl, &t->reader, TANGLE_DEBUG_SYMBOL,
@@ -74,7 +79,8 @@ static tangle_error *open_core(const struct cli_args *a, struct cli_target *t)
 	snprintf(program, sizeof program, "'%s'", cli_core_exe(t->core));
 	if ((err = find_root(t, program)))
 		return err;
-	t->unwind.threads = dwfl_core_file_attach(t->dwfl, elf) >= 0 ? t->dwfl : NULL;
+	t->unwind.thread_context = core_thread_context;
+	t->unwind.thread_context_arg = t->core;
 	t->unwind.make_dwfl = make_core_dwfl;
 	t->unwind.elf = elf;
 	t->options.now_kind = TANGLE_NOW_REAL;

@@ -105,21 +105,33 @@ static int each_thread(Dwfl_Thread *thread, void *arg)
 	return DWARF_CB_OK;
 }
 
+static Dwfl *tasks_dwfl(struct cli_unwind *u);
+static int unwind_context(struct cli_unwind *u, const tangle_context *context,
+                          int first_is_ra, tangle_frame *frames, int max);
+
 int cli_unwind_thread(void *ctx, uint32_t tid, tangle_frame *frames, int max)
 {
 	struct cli_unwind *u = ctx;
-	if (!u->threads || max <= 0)
+	if (max <= 0)
+		return -1;
+	if (u->thread_context) {
+		tangle_context context;
+		if (u->thread_context(u->thread_context_arg, tid, &context) != 0)
+			return -1;
+		/* A thread's innermost frame was interrupted, not called from. */
+		return unwind_context(u, &context, 0, frames, max);
+	}
+	if (!u->threads)
 		return -1;
 	struct collect c;
 	memset(&c, 0, sizeof c);
 	c.sp_reg = cli_dwarf_sp(dwfl_machine(u->threads, u->elf));
 	/* Every thread is visited (dwfl_getthread_frames would stop the
-	 * iteration early, which leaks libdwfl's iteration state on cores). */
+	 * iteration early, which leaks libdwfl's iteration state). */
 	struct find_thread f = {(pid_t)tid, &c};
 	dwfl_getthreads(u->threads, each_thread, &f);
 	if (c.n == 0)
 		return -1;
-	/* A thread's innermost frame was interrupted, not called from. */
 	return symbolize_all(u, u->threads, &c, 0, frames, max);
 }
 
@@ -198,10 +210,9 @@ static Dwfl *tasks_dwfl(struct cli_unwind *u)
 	return dwfl;
 }
 
-int cli_unwind_task(void *ctx, const tangle_context *context,
-                    tangle_frame *frames, int max)
+static int unwind_context(struct cli_unwind *u, const tangle_context *context,
+                          int first_is_ra, tangle_frame *frames, int max)
 {
-	struct cli_unwind *u = ctx;
 	if (!context || max <= 0 || !context->pc ||
 	    cli_dwarf_sp(context->arch) < 0 || !u->mem)
 		return -1;
@@ -216,7 +227,13 @@ int cli_unwind_task(void *ctx, const tangle_context *context,
 	u->current = NULL;
 	if (c.n == 0)
 		return -1;
-	return symbolize_all(u, dwfl, &c, 1, frames, max);
+	return symbolize_all(u, dwfl, &c, first_is_ra, frames, max);
+}
+
+int cli_unwind_task(void *ctx, const tangle_context *context,
+                    tangle_frame *frames, int max)
+{
+	return unwind_context(ctx, context, 1, frames, max);
 }
 
 tangle_unwinder cli_unwinder(struct cli_unwind *u)

@@ -2,12 +2,14 @@
  * unwind.h — a tangle_unwinder over libdwfl.
  *
  * Two Dwfls, because a Dwfl takes one attached thread state:
- *  - `threads`: the target's real threads (dwfl_core_file_attach or
- *    dwfl_linux_proc_attach), unwound by kernel tid;
+ *  - `threads`: a live process's real threads (dwfl_linux_proc_attach on
+ *    the stopped process), unwound by kernel tid;
  *  - `tasks`: the same modules with our own thread callbacks: one pretend
  *    thread whose initial registers are a suspended task's saved context
  *    (callee-saved registers, pc, sp), its memory read through the
- *    target's tangle_reader. Made on first use.
+ *    target's tangle_reader. Made on first use. A core's threads are
+ *    unwound here too, from their registers in the core (thread_context),
+ *    their first frame being an interrupted one rather than a call.
  * Both are unwound with CFI by libdwfl, at most CLI_MAX_FRAMES physical
  * frames per stack, stopping if a frame repeats; every frame is symbolized
  * with inlined calls expanded.
@@ -22,7 +24,10 @@
 #define CLI_MAX_FRAMES 64
 
 struct cli_unwind {
-	Dwfl *threads;             /* attached, or NULL: threads cannot unwind */
+	Dwfl *threads;             /* attached, or NULL */
+	/* Registers of a thread (cores), or NULL: then `threads` is used. */
+	int (*thread_context)(void *arg, uint32_t tid, tangle_context *out);
+	void *thread_context_arg;
 	Dwfl *tasks;               /* made by make_dwfl on first task */
 	Dwfl *(*make_dwfl)(void *arg); /* a fresh Dwfl of the target's modules */
 	void *make_arg;
