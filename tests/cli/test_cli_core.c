@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <elf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,32 @@ static void parses_notes(void **state)
 	words[0] = UINT64_MAX / 2;
 	memcpy(desc, words, sizeof words);
 	assert_int_equal(cli_parse_nt_file(desc, sizeof desc, &m), -1);
+
+	/* NT_PRSTATUS: pid at 32, registers at 112. */
+	unsigned char pr[112 + 34 * 8];
+	memset(pr, 0, sizeof pr);
+	int32_t pid = 4711;
+	memcpy(pr + 32, &pid, 4);
+	for (uint64_t i = 0; i < 34; i++)
+		memcpy(pr + 112 + i * 8, &(uint64_t){1000 + i}, 8);
+	tangle_context ctx;
+	uint32_t tid = 0;
+	assert_int_equal(cli_prstatus_context(EM_AARCH64, pr, sizeof pr, &tid, &ctx), 0);
+	assert_int_equal(tid, 4711);
+	assert_int_equal(ctx.count, 31);
+	assert_int_equal(ctx.regs[29].dwarf, 29);
+	assert_int_equal(ctx.regs[29].value, 1029);
+	assert_int_equal(ctx.sp, 1031);
+	assert_int_equal(ctx.pc, 1032);
+	assert_int_equal(cli_prstatus_context(EM_X86_64, pr, sizeof pr, &tid, &ctx), 0);
+	assert_int_equal(ctx.pc, 1016);  /* rip */
+	assert_int_equal(ctx.sp, 1019);  /* rsp */
+	assert_int_equal(ctx.count, 15); /* DWARF 0..15 but rsp (7) */
+	for (int i = 0; i < ctx.count; i++)
+		if (ctx.regs[i].dwarf == 3) /* rbx, word 5 */
+			assert_int_equal(ctx.regs[i].value, 1005);
+	assert_int_equal(cli_prstatus_context(EM_X86_64, pr, 200, &tid, &ctx), -1);
+	assert_int_equal(cli_prstatus_context(EM_386, pr, sizeof pr, &tid, &ctx), -1);
 
 	uint64_t auxv[] = {3, 0x40, 9, 0x401000, 0, 0};
 	assert_int_equal(cli_auxv_get(auxv, sizeof auxv, 9), 0x401000);
