@@ -4,7 +4,8 @@
 #
 # Makes the core with BUILD/tests/cli/cli_prog (kernel core dump, in a
 # scratch directory), then runs each command 5 times on a warm page cache
-# and prints the median wall time and peak memory. Each task has its own
+# and prints the median wall time, its CPU time (user + system) and peak
+# memory. On a busy machine the CPU time is the steadier figure. Each task has its own
 # stack mapping plus a guard page, so the program needs vm.max_map_count
 # above 2 * N (the default, 65530, allows about 32,000 tasks): raise it
 # first, e.g. `sysctl -w vm.max_map_count=262144`.
@@ -46,10 +47,10 @@ echo "core: $n tasks, $(du -m core | cut -f1) MB on disk, $(($(stat -c %s core) 
 for cmd in triage tasks; do
   "$tangle" $cmd core > /dev/null || [ $? -eq 1 ]   # warm the page cache
   for run in 1 2 3 4 5; do
-    /usr/bin/time -f "%e %M" -o time.$run "$tangle" $cmd core > /dev/null || true
+    /usr/bin/time -f "%e %U %S %M" -o time.$run "$tangle" $cmd core > /dev/null || true
   done
   cat time.* | sort -n | sed -n 3p | {
-    read -r secs kb
-    echo "tangle $cmd: median ${secs} s, peak $((kb / 1024)) MB"
+    read -r secs user sys kb
+    echo "tangle $cmd: median ${secs} s wall (${user} s user, ${sys} s system), peak $((kb / 1024)) MB"
   }
 done
