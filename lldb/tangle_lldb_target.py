@@ -86,6 +86,17 @@ class Memory(object):
         return None
 
 
+def _function(frame):
+    """The frame's function; "" for lldb's made-up names in stripped code
+    (___lldb_unnamed_symbolN), so the engine shows the pc as the CLI does."""
+    name = frame.GetFunctionName() or ""
+    if not frame.GetFunction().IsValid():
+        symbol = frame.GetSymbol()
+        if not symbol.IsValid() or symbol.IsSynthetic():
+            return ""
+    return name
+
+
 def frames_of(thread, limit=FRAMES_MAX):
     """lldb's frames of a thread as engine frames, innermost first."""
     out = []
@@ -95,7 +106,7 @@ def frames_of(thread, limit=FRAMES_MAX):
         spec = line.GetFileSpec() if line.IsValid() else None
         out.append(engine.FrameInfo(
             frame.GetPC(),
-            function=frame.GetFunctionName() or "",
+            function=_function(frame),
             file=spec.fullpath if spec and spec.IsValid() and spec.fullpath else "",
             line=line.GetLine() if line.IsValid() else 0,
             inlined=frame.IsInlined()))

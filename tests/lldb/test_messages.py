@@ -37,6 +37,16 @@ env.expect_not(out, r"Traceback", "no table: no Python traceback")
 env.expect(section(out, "thread list"), r"thread #2: tid = \d+",
            "no table: lldb's threads are untouched")
 
+# A table with an ABI version this engine cannot read: the engine says so,
+# naming both versions.
+bad = env.core("lldb_bad_abi", ready="ready")
+out = env.lldb(["tangle tasks", "thread list"], [env.program("lldb_bad_abi"), "-c", bad],
+               name="bad-abi")
+env.expect(section(out, "tangle tasks"),
+           r"^error: tangle: debug table ABI version 99\.0 cannot be read .* 1\.x",
+           "bad ABI: names both versions")
+env.expect(section(out, "thread list"), r"thread #1: tid = \d+", "bad ABI: lldb still works")
+
 # No process at all; bad arguments.
 out = env.lldb(["tangle tasks", "tangle threads sideways", "tangle task x",
                 "tangle tasks 'unbalanced"], [], name="no-process")
