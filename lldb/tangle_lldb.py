@@ -37,36 +37,25 @@ def _process(debugger, exe_ctx):
     return process
 
 
-def ensure_threads(debugger, process):
-    """Make lldb's thread list of this stop hold the task threads, so that
-    the engine can unwind a task through its thread. Reloads the plugin
-    when lldb built the list without it (the first stop of an attach, or
-    the table appeared later). Returns True when the plugin was off and is
-    on only for this command."""
+def refresh_threads(debugger, process):
+    """Make sure lldb's thread list of this stop came through the plugin;
+    reload it if not (the first stop of an attach: lldb builds that list
+    before the program's modules and the plugin are there)."""
     process.GetNumThreads()
-    if threads.served(process):
-        return False
-    temporary = not threads.plugin_on(debugger)
-    threads.set_plugin(debugger, True, everywhere=False)
-    process.GetNumThreads()
-    return temporary
+    if not threads.served(process):
+        threads.load_plugin(debugger, everywhere=False)
+        process.GetNumThreads()
 
 
 def engine_run(debugger, exe_ctx, argv):
     """Run one engine command against the current process: (status, text)."""
     process = _process(debugger, exe_ctx)
     try:
-        target.session_for(process)
+        session = target.session_for(process)
+        refresh_threads(debugger, process)
+        return session.run(argv)
     except engine.Error as e:
         return STATUS_ERROR, str(e)
-    temporary = ensure_threads(debugger, process)
-    try:
-        return target.session_for(process).run(argv)
-    except engine.Error as e:
-        return STATUS_ERROR, str(e)
-    finally:
-        if temporary:
-            threads.set_plugin(debugger, False, everywhere=False)
 
 
 def report(result, status, text):
@@ -172,13 +161,15 @@ tangle threads [on|off]
 
 Show every suspended task as an lldb thread, named "task ID NAME", its queue
 saying what it waits for, next to the real threads: `thread list`,
-`thread select N`, `bt`, `frame variable` then work on tasks. `on` (the
-default once the module is loaded) installs lldb's OperatingSystem plugin
-(setting target.process.python-os-plugin-path) for this target and new
-ones; run it again after attaching to a live process, because lldb builds
-the first thread list of an attach before the plugin can see the program.
-`off` removes the plugin. Without an argument: say whether it is on and how
-many task threads the current stop has."""
+`thread select N`, `bt`, `frame variable` then work on tasks. This is an
+OperatingSystem plugin (the setting target.process.python-os-plugin-path),
+loaded with the module for every target. `on` (the default) lists the
+tasks at every stop, `off` does not (a program with 100,000 tasks stops
+faster); `tangle task ID` and `tangle bt` work either way. Either also
+reloads the plugin into the current process: after an attach, lldb builds
+its first thread list before it can see the program (any tangle command
+fixes that too). Without an argument: whether it is on and how many task
+threads this stop has."""
 
 
 class Threads(object):
@@ -196,20 +187,25 @@ class Threads(object):
         if arg not in ("", "on", "off"):
             result.SetError("%s: usage: tangle threads [on|off]" % PREFIX)
             return
-        if arg:
-            threads.set_plugin(debugger, arg == "on")
         process = _process(debugger, exe_ctx)
-        on = threads.plugin_on(debugger)
-        if not on:
+        if arg:
+            threads.listing = arg == "on"
+            if process.IsValid():
+                target.forget(process)
+            threads.load_plugin(debugger)
+        if not threads.listing:
             result.Print("tangle: task threads are off\n")
             return
-        if not process.IsValid():
+        if not threads.plugin_set(debugger):
+            result.Print("tangle: task threads are on, but the plugin is not loaded "
+                         "(tangle threads on loads it)\n")
+            return
+        if not process.IsValid() or \
+                not lldb.SBDebugger.StateIsStoppedState(process.GetState()):
             result.Print("tangle: task threads are on\n")
             return
-        if arg == "on":
-            target.forget(process)
-        count = sum(1 for i in range(process.GetNumThreads())
-                    if process.GetThreadAtIndex(i).GetThreadID() >= threads.TASK_TID_BASE)
+        refresh_threads(debugger, process)
+        count = threads.task_count(process) or 0
         result.Print("tangle: task threads are on: %d task thread%s\n"
                      % (count, "" if count == 1 else "s"))
 
@@ -247,9 +243,12 @@ class Task(object):
             where = " (running on thread %d)" % info.worker_tid if info.worker_tid else ""
             result.SetError("%s: task %d is not suspended%s" % (PREFIX, task_id, where))
             return
-        ensure_threads(debugger, process)
-        if not process.SetSelectedThreadByID(threads.TASK_TID_BASE + task_id):
-            result.SetError("%s: task %d has no thread (tangle threads on)" % (PREFIX, task_id))
+        refresh_threads(debugger, process)
+        model = target.plugin_model(process)
+        thread = model.thread_of(target.task_thread(info)) if model else lldb.SBThread()
+        if not thread.IsValid() or not process.SetSelectedThreadByID(thread.GetThreadID()):
+            result.SetError("%s: task %d: no thread (is the plugin loaded? tangle threads on)"
+                            % (PREFIX, task_id))
             return
         thread = process.GetSelectedThread()
         stream = lldb.SBStream()
@@ -274,7 +273,7 @@ def __lldb_init_module(debugger, internal_dict):
     for name, cls in EXTRA:
         interp.HandleCommand("command script add -o -c %s.%s %s %s"
                              % (__name__, cls.__name__, PREFIX, name), res)
-    threads.set_plugin(debugger, True)
+    threads.load_plugin(debugger)
     try:
         engine.library()
     except engine.Error as e:

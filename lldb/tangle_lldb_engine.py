@@ -17,6 +17,7 @@ Invariants:
 import ctypes
 import glob
 import os
+import struct
 
 LIB_NAME = "libtangle-inspect.so"
 LIB_ENV = "TANGLE_INSPECT_LIB"
@@ -79,10 +80,22 @@ class SessionOptions(ctypes.Structure):
 
 
 class TaskInfo(ctypes.Structure):
+    """A task as the engine describes it to debuggers (tangle_task_info)."""
+
     _fields_ = [("id", c_u64), ("address", c_u64), ("state", ctypes.c_int),
                 ("suspended", ctypes.c_int), ("worker_tid", c_u32), ("reserved", c_u32),
                 ("name", ctypes.c_char * 32), ("wait", ctypes.c_char * 160),
                 ("context", Context)]
+
+
+_REG = struct.Struct("<H6xQ")  # ContextReg: u16 dwarf, padding, u64 value
+
+
+def context_regs(context):
+    """[(dwarf, value)] of a Context, read in one go (not field by field)."""
+    n = min(context.count, CONTEXT_MAX)
+    raw = ctypes.string_at(ctypes.addressof(context.regs), n * _REG.size)
+    return list(_REG.iter_unpack(raw))
 
 
 def _declare(lib):
@@ -316,14 +329,16 @@ class Session(object):
             self._lib.tangle_inspect_free(raw)
 
     def tasks(self):
-        """Every live task, in id order, as TaskInfo structs."""
+        """Every live task, in id order, as TaskInfo structs (views into one
+        array: a 100,000-task program makes one allocation, not 100,000)."""
         n = self._lib.tangle_session_task_count(self._ptr)
-        out = []
+        infos = (TaskInfo * n)()
+        at, ptr = self._lib.tangle_session_task_at, self._ptr
+        size = ctypes.sizeof(TaskInfo)
+        base = ctypes.addressof(infos)
         for i in range(n):
-            info = TaskInfo()
-            if self._lib.tangle_session_task_at(self._ptr, i, ctypes.byref(info)) == 0:
-                out.append(info)
-        return out
+            if at(ptr, i, ctypes.cast(base + i * size, ctypes.POINTER(TaskInfo))) == 0:
+                yield infos[i]
 
     def task(self, task_id):
         info = TaskInfo()

@@ -23,8 +23,4 @@ class OperatingSystemPlugIn(object):
         return self.model.register_data(tid)
 
     def create_thread(self, tid, context):
-        t = self.model.task(tid)
-        if t is None:
-            return None
-        return {"tid": t.tid, "name": t.thread_name(), "queue": t.wait,
-                "state": "stopped", "stop_reason": "none"}
+        return self.model.create_thread(tid)

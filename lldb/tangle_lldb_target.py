@@ -16,6 +16,7 @@ Sessions are cached per process and stop id: the OS plugin and the
 commands share one decoded view of a stop.
 """
 
+import functools
 import os
 import time
 
@@ -34,11 +35,11 @@ class Memory(object):
     def __init__(self, process):
         self.process = process
         self.target = process.GetTarget()
+        self.err = lldb.SBError()  # never read on the fast path: one for all
 
     def read(self, addr, size):
-        err = lldb.SBError()
-        data = self.process.ReadMemory(addr, size, err) if size else b""
-        if err.Success() and data is not None and len(data) == size:
+        data = self.process.ReadMemory(addr, size, self.err) if size else b""
+        if data is not None and len(data) == size:
             return data
         return self._read_pieces(addr, size)
 
@@ -113,24 +114,35 @@ def frames_of(thread, limit=FRAMES_MAX):
     return out
 
 
+def plugin_model(process):
+    """The plugin object serving process, loading the plugin if need be."""
+    model = threads.model(process)
+    if model is None:
+        threads.load_plugin(process.GetTarget().GetDebugger(), everywhere=False)
+        process.GetNumThreads()
+        model = threads.model(process)
+    return model
+
+
+def task_thread(info):
+    """A TaskThread for an engine TaskInfo of a suspended task."""
+    ctx = info.context
+    return threads.TaskThread(info.id, info.name.decode("utf-8", "replace"),
+                              info.wait.decode("utf-8", "replace"), ctx.arch, ctx.pc, ctx.sp,
+                              functools.partial(engine.context_regs, ctx), ctx.saved_sp)
+
+
 class Unwind(object):
-    """Tasks through their plugin threads, real threads by tid."""
+    """Tasks through the plugin's threads, real threads by kernel tid."""
 
     def __init__(self, process):
         self.process = process
-        self.session = None    # set once the session is open
-        self.by_saved_sp = None
 
     def task(self, context):
-        if self.session is None:
+        model = plugin_model(self.process)
+        if model is None:
             return None
-        if self.by_saved_sp is None:
-            self.by_saved_sp = dict((t.context.saved_sp, t.id)
-                                    for t in self.session.tasks() if t.suspended)
-        task_id = self.by_saved_sp.get(context.saved_sp)
-        if task_id is None:
-            return None
-        thread = self.process.GetThreadByID(threads.TASK_TID_BASE + task_id)
+        thread = model.thread_for(context)
         return frames_of(thread) if thread.IsValid() else None
 
     def thread(self, tid):
@@ -197,7 +209,6 @@ def session_for(process):
     except engine.Error as e:
         _sessions[key] = (stop_id, e)
         raise
-    unwind.session = session
     _sessions[key] = (stop_id, session)
     return session
 
@@ -215,14 +226,4 @@ def task_threads(process):
     except engine.Error:
         forget(process)
         return None
-    out = []
-    for info in session.tasks():
-        if not info.suspended:
-            continue
-        ctx = info.context
-        regs = [(ctx.regs[i].dwarf, ctx.regs[i].value)
-                for i in range(min(ctx.count, engine.CONTEXT_MAX))]
-        out.append(threads.TaskThread(info.id, info.name.decode("utf-8", "replace"),
-                                      info.wait.decode("utf-8", "replace"), ctx.arch,
-                                      ctx.pc, ctx.sp, regs))
-    return out
+    return [task_thread(info) for info in session.tasks() if info.suspended]

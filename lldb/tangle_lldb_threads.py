@@ -8,15 +8,27 @@ the task's saved context (pc, sp and the callee-saved registers the switch
 pushed; every other register reads 0). lldb then unwinds the task with its
 own unwinder, so `thread select`, `bt` and `frame variable` work on it.
 
+Two ways a task becomes a thread:
+  - listed: with `tangle threads on` (the default) the plugin lists every
+    suspended task at every stop;
+  - on demand: the engine's unwinder hands over a saved context and gets a
+    thread made for it alone (SBProcess.CreateOSPluginThread), so that
+    `tangle bt` works with the listing off and never needs the contexts of
+    all tasks. Such a thread lasts until the process stops again.
+
 Invariants:
-  - A task thread's id is TASK_TID_BASE + task id. Linux thread ids are
-    below 2**22, so they never collide with a real thread.
+  - A listed task's thread id is TASK_TID_BASE + task id; a thread made on
+    demand gets UNWIND_TID_BASE + n. Linux thread ids are below 2**22, so
+    neither collides with a real thread.
   - Registers carry their DWARF/eh_frame numbers and pc/sp/fp/ra their
     generic roles; lldb cannot unwind a plugin thread without them.
   - The real threads are never listed here: lldb keeps them first.
-  - Task lists come from `provider(process)`, a list of TaskThread; the
-    default provider asks the engine (tangle_lldb_target). Tests may swap
-    it. Everything is recomputed when the process's stop id changes.
+  - Task lists come from `provider(process)`, a list of TaskThread, or None
+    when the table cannot be read; the default provider asks the engine
+    (tangle_lldb_target). Tests may swap it. Everything is recomputed when
+    the process's stop id changes.
+  - lldb reloads tangle_lldb_os.py (and makes a new plugin object) whenever
+    the setting is set; the state that must survive that lives here.
 """
 
 import os
@@ -26,6 +38,7 @@ import sys
 import lldb
 
 TASK_TID_BASE = 10 ** 12
+UNWIND_TID_BASE = 2 * 10 ** 12
 
 EM_X86_64 = 62
 EM_AARCH64 = 183
@@ -86,25 +99,30 @@ TRIPLE_ARCH = {"x86_64": EM_X86_64, "aarch64": EM_AARCH64, "arm64": EM_AARCH64}
 
 
 class TaskThread(object):
-    """One suspended task as the plugin shows it."""
+    """One suspended task (or saved context) as the plugin shows it."""
 
-    __slots__ = ("id", "name", "wait", "arch", "pc", "sp", "regs")
+    __slots__ = ("id", "name", "wait", "arch", "pc", "sp", "regs", "saved_sp", "tid")
 
-    def __init__(self, id, name, wait, arch, pc, sp, regs):
-        self.id = id          # task id
+    def __init__(self, id, name, wait, arch, pc, sp, regs, saved_sp=None, tid=None):
+        self.id = id          # task id (None: a context to unwind, task unknown)
         self.name = name      # task name
         self.wait = wait      # one line, "" if none
         self.arch = arch      # ELF e_machine
         self.pc = pc
         self.sp = sp
-        self.regs = regs      # [(dwarf, value)] from the saved context
-
-    @property
-    def tid(self):
-        return TASK_TID_BASE + self.id
+        self.regs = regs      # [(dwarf, value)] from the saved context, or a
+                              # function returning them (decoded when asked)
+        self.saved_sp = saved_sp
+        self.tid = tid if tid is not None else TASK_TID_BASE + id
 
     def thread_name(self):
+        if self.id is None:
+            return "tangle: a task's frames"
         return "task %d %s" % (self.id, self.name) if self.name else "task %d" % self.id
+
+    def thread_info(self):
+        return {"tid": self.tid, "name": self.thread_name(), "queue": self.wait,
+                "state": "stopped", "stop_reason": "none"}
 
     def register_data(self):
         arch = ARCHES.get(self.arch)
@@ -112,7 +130,8 @@ class TaskThread(object):
             return None
         _, offsets, size, pc_dwarf, sp_dwarf = arch
         words = [0] * (size // 8)
-        for dwarf, value in list(self.regs) + [(pc_dwarf, self.pc), (sp_dwarf, self.sp)]:
+        regs = self.regs() if callable(self.regs) else self.regs
+        for dwarf, value in list(regs) + [(pc_dwarf, self.pc), (sp_dwarf, self.sp)]:
             off = offsets.get(dwarf)
             if off is not None:
                 words[off // 8] = value & 0xFFFFFFFFFFFFFFFF
@@ -124,47 +143,59 @@ def process_arch(process):
     return TRIPLE_ARCH.get(triple.split("-")[0])
 
 
+def regs_of(context):
+    """[(dwarf, value)] of an engine context (copied: lldb may ask later)."""
+    import tangle_lldb_engine
+    return tangle_lldb_engine.context_regs(context)
+
+
 def _engine_provider(process):
     import tangle_lldb_target
     return tangle_lldb_target.task_threads(process)
 
 
-# Swappable for tests; returns a list of TaskThread.
+# Swappable for tests: process -> [TaskThread], or None.
 provider = _engine_provider
 
+# Whether the plugin lists every suspended task (tangle threads on|off).
+listing = True
 
-# Plugin instances by process unique id, so commands can tell whether lldb's
-# thread list of the current stop came through the plugin (it does not on
-# the first stop of an attach: lldb builds the list before the modules and
-# the plugin are there).
+# Plugin objects by process unique id: commands tell from them whether
+# lldb's thread list of this stop came through the plugin (it does not on
+# the first stop of an attach: lldb builds that list before the modules and
+# the plugin are there), and the unwinder adds its threads to them.
 models = {}
 
 
 class ThreadModel(object):
-    """What one plugin instance serves, refreshed at every stop."""
+    """What one plugin object serves, refreshed at every stop."""
 
     def __init__(self, process):
         self.process = process
         self.stop_id = None
-        self.ok = False        # the provider could read the task list
+        self.ok = False        # the stop's list was made (the table read)
         self.by_tid = {}
+        self.by_saved_sp = {}
         self.infos = []
+        self.made = 0          # threads made on demand
         models[process.GetUniqueID()] = self
 
     def _refresh(self):
         stop_id = self.process.GetStopID()
         if stop_id == self.stop_id:
             return
-        try:
-            tasks = provider(self.process)
-        except Exception as e:  # never break lldb's thread list
-            print("tangle: cannot list tasks: %s" % e, file=sys.stderr)
-            tasks = None
+        tasks = []
+        if listing:
+            try:
+                tasks = provider(self.process)
+            except Exception as e:  # never break lldb's thread list
+                print("tangle: cannot list tasks: %s" % e, file=sys.stderr)
+                tasks = None
         self.ok = tasks is not None
         tasks = tasks or []
         self.by_tid = dict((t.tid, t) for t in tasks)
-        self.infos = [{"tid": t.tid, "name": t.thread_name(), "queue": t.wait,
-                       "state": "stopped", "stop_reason": "none"} for t in tasks]
+        self.by_saved_sp = dict((t.saved_sp, t) for t in tasks if t.saved_sp)
+        self.infos = [t.thread_info() for t in tasks]
         self.stop_id = stop_id
 
     def thread_info(self):
@@ -180,17 +211,54 @@ class ThreadModel(object):
         t = self.by_tid.get(tid)
         return t.register_data() if t else None
 
-    def task(self, tid):
-        return self.by_tid.get(tid)
+    def create_thread(self, tid):
+        self._refresh()
+        t = self.by_tid.get(tid)
+        return t.thread_info() if t else None
+
+    def thread_of(self, task):
+        """The lldb thread showing a TaskThread: listed, or made now."""
+        self._refresh()
+        if task.tid in self.by_tid:
+            return self.process.GetThreadByID(task.tid)
+        self.by_tid[task.tid] = task
+        if task.saved_sp:
+            self.by_saved_sp[task.saved_sp] = task
+        return self.process.CreateOSPluginThread(task.tid, 0)
+
+    def thread_for(self, context):
+        """The lldb thread showing a saved context (the engine's unwinder):
+        the listed task's, or one made for it now."""
+        self._refresh()
+        t = self.by_saved_sp.get(context.saved_sp)
+        if t is None:
+            self.made += 1
+            t = TaskThread(None, "", "", context.arch, context.pc, context.sp,
+                           regs_of(context), context.saved_sp, UNWIND_TID_BASE + self.made)
+        return self.thread_of(t)
+
+
+def model(process):
+    """The plugin object serving process now, or None."""
+    m = models.get(process.GetUniqueID())
+    return m if m is not None and m.process.IsValid() else None
+
+
+def task_count(process):
+    """Task threads the plugin listed at this stop, or None."""
+    m = model(process)
+    if m is None or m.stop_id != process.GetStopID():
+        return None
+    return len(m.infos)
 
 
 def served(process):
-    """True when the plugin listed this stop's tasks successfully."""
-    model = models.get(process.GetUniqueID())
-    return model is not None and model.ok and model.stop_id == process.GetStopID()
+    """True when the plugin made this stop's thread list."""
+    m = model(process)
+    return m is not None and m.ok and m.stop_id == process.GetStopID()
 
 
-# ---- Turning the plugin on and off --------------------------------------------
+# ---- Loading the plugin ---------------------------------------------------------
 
 SETTING = "target.process.python-os-plugin-path"
 PLUGIN = os.path.join(os.path.dirname(os.path.realpath(__file__)), "tangle_lldb_os.py")
@@ -202,19 +270,19 @@ def _command(debugger, line):
     return result.Succeeded()
 
 
-def plugin_on(debugger):
-    """Whether the selected target (or the default for new ones) uses us."""
+def plugin_set(debugger):
+    """Whether the selected target (or the default for new ones) loads us."""
     value = lldb.SBDebugger.GetInternalVariableValue(SETTING, debugger.GetInstanceName())
     return value is not None and value.GetSize() > 0 and \
         value.GetStringAtIndex(0).strip('"') == PLUGIN
 
 
-def set_plugin(debugger, on, everywhere=True):
-    """Load (or reload) the plugin into the selected target's process, or
-    unload it; with everywhere, also for targets created later. Setting the
-    path makes lldb create a new plugin instance and rebuild its thread
-    list, which is how the attach case gets its task threads."""
-    value = '"%s"' % PLUGIN if on else '""'
+def load_plugin(debugger, everywhere=True):
+    """(Re)load the plugin into the selected target's process; with
+    everywhere, also for targets created later. Setting the path makes lldb
+    create a new plugin object and rebuild its thread list, which is how
+    the attach case gets its task threads."""
+    value = '"%s"' % PLUGIN
     if everywhere:
         _command(debugger, "settings set -g %s %s" % (SETTING, value))
     if debugger.GetSelectedTarget().IsValid():

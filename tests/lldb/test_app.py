@@ -99,6 +99,26 @@ graph = os.path.join(env.work, "core.dot")
 out = env.lldb([c.format(graph=graph) for c in COMMANDS], [exe, "-c", core], name="core")
 check_commands(out, "core", graph)
 
+# Task threads off: lldb's thread list has only the real threads, yet the
+# engine's backtraces and `tangle task` still get lldb's frames (a thread is
+# made for the one task asked about).
+out = env.lldb(["tangle threads off", "thread list", "tangle bt 2", "tangle task 2", "bt",
+                "command script import " + HELPER, "select-function nap", "frame variable",
+                "tangle threads on", "thread list"],
+               [exe, "-c", core], name="threads-off")
+env.expect(section(out, "tangle threads off"), r"task threads are off", "off: says so")
+env.expect_not(section(out, "thread list"), r"task \d", "off: no task threads listed")
+env.expect(section(out, "tangle bt 2"), r"#0 nap at lldb_app\.c:21\s+<- awaiting sleep",
+           "off: tangle bt still has lldb's frames")
+env.expect(section(out, "tangle task 2"), r"name = 'task 2 sleeper'",
+           "off: tangle task makes the task's thread")
+env.expect(section(out, "bt"), r"lldb_app`nap\(seconds=3600\)", "off: bt of that thread")
+env.expect(section(out, "frame variable"), r"\(volatile int\) rounds = 7",
+           "off: its variables")
+env.expect(out[out.rfind("(lldb) thread list"):], r"name = 'task 3 parker'",
+           "on again: the tasks are listed")
+env.expect_not(out, r"Traceback", "off: no Python traceback")
+
 # The same bytes as the CLI on the same core.
 if env.cli:
     cli = subprocess.run([env.cli, "triage", "--json", core, exe], capture_output=True,

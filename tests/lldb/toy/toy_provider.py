@@ -32,10 +32,10 @@ def toy_tasks(process):
             t.GetChildMemberWithName("id").GetValueAsUnsigned(),
             t.GetChildMemberWithName("name").GetSummary().strip('"'),
             "waits for %s" % wait, threads.EM_X86_64,
-            words[6], sp + 56, list(zip(FRAME_REGS, words[:6]))))
+            words[6], sp + 56, list(zip(FRAME_REGS, words[:6])), sp))
     return out
 
 
 def __lldb_init_module(debugger, internal_dict):
     threads.provider = toy_tasks
-    threads.set_plugin(debugger, True)  # list the threads again, with us
+    threads.load_plugin(debugger)  # list the threads again, with us
