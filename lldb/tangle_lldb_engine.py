@@ -98,6 +98,48 @@ def context_regs(context):
     return list(_REG.iter_unpack(raw))
 
 
+def _row_format():
+    """A struct format for the fields of TaskInfo a row needs, at the
+    offsets ctypes gives them (so it follows the Structure above)."""
+    fields = [(TaskInfo.id, "Q"), (TaskInfo.state, "i"), (TaskInfo.suspended, "i"),
+              (TaskInfo.worker_tid, "I"), (TaskInfo.name, "32s"), (TaskInfo.wait, "160s")]
+    ctx = TaskInfo.context.offset
+    fields += [(ctx + Context.arch.offset, "H"), (ctx + Context.count.offset, "H"),
+               (ctx + Context.pc.offset, "Q"), (ctx + Context.sp.offset, "Q"),
+               (ctx + Context.saved_sp.offset, "Q")]
+    fmt, at = "<", 0
+    for field, code in fields:
+        offset = field if isinstance(field, int) else field.offset
+        fmt += "%dx%s" % (offset - at, code) if offset > at else code
+        at = offset + struct.calcsize("<" + code)
+    return struct.Struct(fmt)
+
+
+_ROW = _row_format()
+_REGS_AT = TaskInfo.context.offset + Context.regs.offset
+
+
+def _cstr(raw):
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+class TaskRow(object):
+    """A task as task_rows() gives it: plain Python values."""
+
+    __slots__ = ("id", "state", "suspended", "worker_tid", "name", "wait", "arch",
+                 "pc", "sp", "saved_sp", "_regs")
+
+    def __init__(self, id, state, suspended, worker_tid, name, wait, arch, pc, sp,
+                 saved_sp, regs):
+        self.id, self.state, self.suspended, self.worker_tid = id, state, suspended, worker_tid
+        self.name, self.wait, self.arch = name, wait, arch
+        self.pc, self.sp, self.saved_sp, self._regs = pc, sp, saved_sp, regs
+
+    def regs(self):
+        """[(dwarf, value)] of its saved context."""
+        return list(_REG.iter_unpack(self._regs))
+
+
 def _declare(lib):
     P = ctypes.POINTER
     lib.tangle_session_open.argtypes = [P(Reader), P(Unwinder), P(SessionOptions),
@@ -116,7 +158,8 @@ def _declare(lib):
     lib.tangle_error_free.restype = None
     lib.tangle_session_task_count.argtypes = [ctypes.c_void_p]
     lib.tangle_session_task_count.restype = ctypes.c_size_t
-    lib.tangle_session_task_at.argtypes = [ctypes.c_void_p, ctypes.c_size_t, P(TaskInfo)]
+    # the TaskInfo by address: tasks are filled in place in one array
+    lib.tangle_session_task_at.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
     lib.tangle_session_task_at.restype = ctypes.c_int
     lib.tangle_session_task_by_id.argtypes = [ctypes.c_void_p, c_u64, P(TaskInfo)]
     lib.tangle_session_task_by_id.restype = ctypes.c_int
@@ -328,17 +371,38 @@ class Session(object):
         finally:
             self._lib.tangle_inspect_free(raw)
 
-    def tasks(self):
-        """Every live task, in id order, as TaskInfo structs (views into one
-        array: a 100,000-task program makes one allocation, not 100,000)."""
+    def _task_array(self):
+        """Every live task into one TaskInfo array; and which were filled."""
         n = self._lib.tangle_session_task_count(self._ptr)
         infos = (TaskInfo * n)()
         at, ptr = self._lib.tangle_session_task_at, self._ptr
+        base, size = ctypes.addressof(infos), ctypes.sizeof(TaskInfo)
+        ok = [at(ptr, i, base + i * size) == 0 for i in range(n)]
+        return infos, ok
+
+    def tasks(self):
+        """Every live task, in id order, as TaskInfo structs (views into one
+        array: 100,000 tasks make one allocation, not 100,000)."""
+        infos, ok = self._task_array()
+        return [infos[i] for i in range(len(ok)) if ok[i]]
+
+    def task_rows(self):
+        """Every live task, in id order, as TaskRow tuples: unpacked from the
+        array in one pass, since ctypes field access costs microseconds
+        each (seconds for 100,000 tasks)."""
+        infos, ok = self._task_array()
+        raw = memoryview(infos).cast("B")
         size = ctypes.sizeof(TaskInfo)
-        base = ctypes.addressof(infos)
-        for i in range(n):
-            if at(ptr, i, ctypes.cast(base + i * size, ctypes.POINTER(TaskInfo))) == 0:
-                yield infos[i]
+        unpack = _ROW.unpack_from
+        out = []
+        for i in range(len(ok)):
+            if ok[i]:
+                f = unpack(raw, i * size)
+                at = i * size + _REGS_AT
+                regs = bytes(raw[at:at + min(f[7], CONTEXT_MAX) * _REG.size])
+                out.append(TaskRow(f[0], f[1], f[2], f[3], _cstr(f[4]), _cstr(f[5]),
+                                   f[6], f[8], f[9], f[10], regs))
+        return out
 
     def task(self, task_id):
         info = TaskInfo()

@@ -226,4 +226,5 @@ def task_threads(process):
     except engine.Error:
         forget(process)
         return None
-    return [task_thread(info) for info in session.tasks() if info.suspended]
+    return [threads.TaskThread(r.id, r.name, r.wait, r.arch, r.pc, r.sp, r.regs, r.saved_sp)
+            for r in session.task_rows() if r.suspended]
