@@ -208,8 +208,17 @@ def _build_tree_candidates():
     return [p for _, p in sorted(found, reverse=True)]
 
 
+# Set by a build tree's loader (<build>/lldb/tangle_lldb_build.py): that
+# build's engine, whatever the environment says.
+BUILD_LIB = None
+
+
 def find_library():
     """Return (path, None) or (None, one-line reason)."""
+    if BUILD_LIB:
+        if os.path.isfile(BUILD_LIB):
+            return BUILD_LIB, None
+        return None, "%s: no such file (build the engine first)" % BUILD_LIB
     env = os.environ.get(LIB_ENV)
     if env:
         if os.path.isfile(env):

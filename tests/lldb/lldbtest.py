@@ -28,12 +28,16 @@ class Env(object):
         p.add_argument("--engine", help="libtangle-inspect.so (TANGLE_INSPECT_LIB)")
         p.add_argument("--cli", help="the tangle CLI, for comparisons")
         p.add_argument("--work", required=True, help="a scratch directory")
+        p.add_argument("--build", help="the build tree")
         p.add_argument("programs", nargs="*", help="NAME=PATH of test programs")
         a = p.parse_args(argv)
         self.lldb_path, self.module, self.engine, self.cli = a.lldb, a.module, a.engine, a.cli
-        self.work = a.work
+        self.work, self.build = a.work, a.build
         self.programs = dict(x.split("=", 1) for x in a.programs)
         self.failures = 0
+        if self.cli and not os.path.exists(self.cli):
+            self._fail("the tangle CLI", "%s is not built" % self.cli, "")
+            self.cli = None
         self.children = []
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)

@@ -96,8 +96,8 @@ def check_commands(out, where, graph):
 
 # A core.
 graph = os.path.join(env.work, "core.dot")
-out = env.lldb([c.format(graph=graph) for c in COMMANDS], [exe, "-c", core], name="core")
-check_commands(out, "core", graph)
+core_out = env.lldb([c.format(graph=graph) for c in COMMANDS], [exe, "-c", core], name="core")
+check_commands(core_out, "core", graph)
 
 # Task threads off: lldb's thread list has only the real threads, yet the
 # engine's backtraces and `tangle task` still get lldb's frames (a thread is
@@ -123,7 +123,7 @@ env.expect_not(out, r"Traceback", "off: no Python traceback")
 if env.cli:
     cli = subprocess.run([env.cli, "triage", "--json", core, exe], capture_output=True,
                          text=True, timeout=60)
-    mine = section(out, "tangle triage --json")
+    mine = section(core_out, "tangle triage --json")
     env.check(cli.returncode == 1, "cli: triage exits 1 (a finding)", cli.stderr)
     env.check(mine == cli.stdout, "core: triage --json is the CLI's, byte for byte",
               "lldb:\n%s\ncli:\n%s" % (mine, cli.stdout))
