@@ -264,6 +264,9 @@ TOP_HELP = ("Async backtraces, wait chains and hang triage of tangle programs "
 
 
 def __lldb_init_module(debugger, internal_dict):
+    # lldb finds command classes by name in its session dictionary; make
+    # sure this module is there also when a loader imported it.
+    internal_dict[__name__] = sys.modules[__name__]
     interp = debugger.GetCommandInterpreter()
     res = lldb.SBCommandReturnObject()
     interp.HandleCommand('command container add -o -h "%s" %s' % (TOP_HELP, PREFIX), res)

@@ -85,4 +85,8 @@ out = env.lldb(["command script import " + loader, SHOW], load=False,
                env={"TANGLE_INSPECT_LIB": "/nonexistent"}, name="loader")
 env.expect(engine_line(out), r"^engine: %s/lldb/libtangle-inspect\.so|^engine: %s/inspect/"
            r"libtangle-inspect\.so" % (build, build), "loader: this build's engine")
+core = env.core("lldb_app", ready="ready")
+out = env.lldb(["command script import " + loader, "tangle tasks"], [env.program("lldb_app"),
+               "-c", core], load=False, name="loader-commands")
+env.expect(section(out, "tangle tasks"), r"^2\s+waiting .*sleeper$", "loader: the commands work")
 env.finish()
