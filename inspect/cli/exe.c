@@ -114,7 +114,8 @@ static size_t core_build_id(const struct cli_core *c, uint64_t base,
 
 tangle_error *cli_exe_check_build_id(const struct cli_core *c, uint64_t at_phdr,
                                      const struct cli_mapping *maps, int nmaps,
-                                     const char *recorded, const char *exe)
+                                     const char *recorded, const char *exe,
+                                     int given)
 {
 	unsigned char want[BUILD_ID_MAX], have[BUILD_ID_MAX];
 	size_t nwant = 0;
@@ -136,6 +137,13 @@ tangle_error *cli_exe_check_build_id(const struct cli_core *c, uint64_t at_phdr,
 	char hw[2 * BUILD_ID_MAX + 1], hh[2 * BUILD_ID_MAX + 1];
 	cli_hex(want, nwant, hw, sizeof hw);
 	cli_hex(have, (size_t)nhave, hh, sizeof hh);
+	if (!given)
+		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
+		                        "'%s', which the core names, has changed since "
+		                        "the dump: its build id is %s, the core's "
+		                        "program has %s; give the build that made the "
+		                        "core (tangle COMMAND CORE EXE)",
+		                        exe, nhave ? hh : "missing", hw);
 	return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 	                        "'%s' is not the program that made this core: its "
 	                        "build id is %s, the core's program has %s",

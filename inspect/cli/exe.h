@@ -16,10 +16,12 @@ tangle_error *cli_exe_resolve(const char *core_path, const char *recorded,
 
 /* Compare exe's build id with the one in the core's copy of the
  * program's ELF headers: on the page of AT_PHDR (at_phdr, 0 if unknown),
- * else at the first mapping of recorded. Passes when the core has none. */
+ * else at the first mapping of recorded. Passes when the core has none.
+ * given: exe was named by the user (not found from the core). */
 tangle_error *cli_exe_check_build_id(const struct cli_core *c, uint64_t at_phdr,
                                      const struct cli_mapping *maps, int nmaps,
-                                     const char *recorded, const char *exe);
+                                     const char *recorded, const char *exe,
+                                     int given);
 
 /* The build id of an ELF file: length (0 if none, -1 if not an ELF
  * executable or shared object) into id[max]. */

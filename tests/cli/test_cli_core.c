@@ -170,6 +170,13 @@ static void says_when_the_executable_is_gone(void **state)
 	/* Given the executable, the core opens. */
 	assert_null(cli_core_open(core2, exe, &c));
 	cli_core_close(c);
+	/* Another build where the core's program was: it says so. */
+	assert_int_equal(copy_file(CLI_FIXTURE_OTHER, copy, -1), 0);
+	err = cli_core_open(core2, NULL, &c);
+	assert_non_null(err);
+	if (!strstr(err->message, "which the core names, has changed since the dump"))
+		fail_msg("message: %s", err->message);
+	tangle_error_free(err);
 	scratch_remove(d2);
 }
 
