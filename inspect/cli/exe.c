@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define BUILD_ID_MAX 64
+#define DELETED " (deleted)"
+#define DELETED_LEN (sizeof DELETED - 1)
 
 tangle_error *cli_exe_resolve(const char *core_path, const char *recorded,
                               const char *program, const char *given,
@@ -36,6 +38,19 @@ tangle_error *cli_exe_resolve(const char *core_path, const char *recorded,
 	if (recorded && stat(recorded, &st) == 0 && S_ISREG(st.st_mode)) {
 		*out = strdup(recorded);
 		return *out ? NULL : &tangle_error_out_of_memory;
+	}
+	/* Replaced while it ran: the kernel recorded "PATH (deleted)". What
+	 * is at PATH now may be the same build; the build id check says. */
+	size_t n = recorded ? strlen(recorded) : 0;
+	if (n > DELETED_LEN && strcmp(recorded + n - DELETED_LEN, DELETED) == 0) {
+		char *path = strndup(recorded, n - DELETED_LEN);
+		if (!path)
+			return &tangle_error_out_of_memory;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			*out = path;
+			return NULL;
+		}
+		free(path);
 	}
 	if (recorded)
 		return tangle_error_new(TANGLE_INSPECT_ENOTFOUND, 0,

@@ -32,7 +32,6 @@ static int report_mapped_files(Dwfl *dwfl, const struct cli_core *core)
 {
 	int n, reported = 0;
 	const struct cli_mapping *m = cli_core_mappings(core, &n);
-	const char *recorded = cli_core_recorded_exe(core);
 	for (int i = 0; i < n; i++) {
 		if (m[i].offset != 0 || m[i].path[0] != '/')
 			continue;
@@ -41,9 +40,8 @@ static int report_mapped_files(Dwfl *dwfl, const struct cli_core *core)
 			seen = m[j].offset == 0 && strcmp(m[j].path, m[i].path) == 0;
 		if (seen)
 			continue;
-		const char *file = recorded && strcmp(m[i].path, recorded) == 0
-			? cli_core_exe(core) : m[i].path;
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		const char *file = cli_mapping_file(core, &m[i]);
+		int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
 		if (fd < 0)
 			continue;
 		unsigned char magic[SELFMAG];

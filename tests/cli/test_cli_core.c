@@ -180,6 +180,35 @@ static void says_when_the_executable_is_gone(void **state)
 	scratch_remove(d2);
 }
 
+/* A program replaced while it ran ("PATH (deleted)" in the core): the
+ * file now at PATH is used if it is the same build. */
+static void finds_a_program_replaced_while_it_ran(void **state)
+{
+	(void)state;
+	char d4[256], copy[600], core4[512];
+	struct fixture f4;
+	assert_int_equal(scratch_dir(d4), 0);
+	snprintf(copy, sizeof copy, "%s/prog", d4);
+	assert_int_equal(copy_file(exe, copy, -1), 0);
+	assert_int_equal(fixture_start(copy, NULL, d4, &f4), 0);
+	unlink(copy);
+	assert_int_equal(fixture_dump(&f4, d4, core4), 0);
+	struct cli_core *c = NULL;
+	tangle_error *err = cli_core_open(core4, NULL, &c);
+	assert_non_null(err); /* nothing at PATH */
+	tangle_error_free(err);
+	assert_int_equal(copy_file(exe, copy, -1), 0);
+	err = cli_core_open(core4, NULL, &c);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_string_equal(cli_core_exe(c), copy);
+	char got[8];
+	assert_int_equal(cli_core_read(c, f4.ro, got, 6), 6);
+	assert_memory_equal(got, "tangle", 6);
+	cli_core_close(c);
+	scratch_remove(d4);
+}
+
 /* A core without NT_FILE, of a program started by a relative path: the
  * executable is found beside the core, the libraries from the dynamic
  * linker's list, read-only data from the files. */
@@ -310,6 +339,7 @@ int main(void)
 		cmocka_unit_test(refuses_what_is_not_a_core),
 		cmocka_unit_test(refuses_the_wrong_executable),
 		cmocka_unit_test(says_when_the_executable_is_gone),
+		cmocka_unit_test(finds_a_program_replaced_while_it_ran),
 		cmocka_unit_test(reads_a_core_without_nt_file),
 		cmocka_unit_test(parses_notes),
 	};
