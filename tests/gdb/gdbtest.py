@@ -668,6 +668,54 @@ def rt_json_matches_cli(_):
                           % (" ".join(c), diff[:4000]))
 
 
+@case
+def install_autoload(_):
+    # Install libtangle and the gdb files into a scratch prefix (the
+    # runtime's and gdb's install scripts; the engine copied beside), run a
+    # program on the installed library and load its core with no source.
+    prefix = os.path.join(workdir(), "prefix")
+    shutil.rmtree(prefix, ignore_errors=True)
+    build = ARGS["build"]
+    for sub in ("runtime", "gdb"):
+        r = subprocess.run(["cmake", "-DCMAKE_INSTALL_PREFIX=" + prefix, "-P",
+                            os.path.join(build, sub, "cmake_install.cmake")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode:
+            raise Failure("install of %s failed:\n%s" % (sub, r.stdout))
+    libdir = None
+    for root, _, files in os.walk(prefix):
+        if "libtangle.so.0" in files:
+            libdir = root
+    if libdir is None:
+        raise Failure("no libtangle.so.0 under " + prefix)
+    # The library the test programs use (a plain copy in sanitizer builds).
+    shutil.copy(ARGS["runtime"],
+                os.path.realpath(os.path.join(libdir, "libtangle.so.0")))
+    shutil.copy(ARGS["engine"], os.path.join(libdir, "libtangle-inspect.so.0"))
+    os.environ["LD_LIBRARY_PATH"] = libdir
+    prog, core, _ = rt_target("kernel")
+    del os.environ["LD_LIBRARY_PATH"]
+    auto = os.path.join(prefix, "share", "gdb", "auto-load")
+    which = "python import tangle_gdb.session as s; print('ENGINE', s.lib_path())"
+    # 1. The $datadir/gdb/auto-load script (a prefix gdb does not search by
+    #    default: the two lines docs/gdb.md gives).
+    out = gdb([mark("tasks"), "tangle tasks", mark("info"),
+               "info auto-load python-scripts", which], prog, core,
+              load=False, pre=["add-auto-load-scripts-directory " + auto,
+                               "add-auto-load-safe-path " + auto])
+    expect(section(out, "@@tasks", "@@info"), r"^2 +waiting +\S+ +sleep ")
+    expect(section(out, "@@info"), r"^Yes +%s/.*/libtangle\.so\.[0-9.]+-gdb\.py"
+           % re.escape(auto), r"^Yes +gdb\.inlined-script\.tangle",
+           r"^ENGINE %s/libtangle-inspect\.so\.0$" % re.escape(libdir))
+    reject(out, r"declined|Missing|not found")
+    # 2. Only libtangle's .debug_gdb_scripts entry, the library trusted.
+    out = gdb([mark("tasks"), "tangle tasks", which], prog, core, load=False,
+              pre=["add-auto-load-safe-path " + libdir])
+    expect(section(out, "@@tasks"), r"^2 +waiting +\S+ +sleep ",
+           r"^ENGINE %s/libtangle-inspect\.so\.0$" % re.escape(libdir))
+    reject(out, r"declined|Missing|not found")
+
+
 # ---- Messages -------------------------------------------------------------
 
 @case
