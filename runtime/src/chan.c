@@ -23,6 +23,7 @@
  *    first, then get ECLOSED.
  */
 #include "chan.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +35,17 @@ static void set_len(struct tangle_chan *ch, size_t n)
 {
 	__atomic_store_n(&ch->len, n, __ATOMIC_RELAXED);
 	TANGLE_DBG(DBG_STORE(ch->obj.value, (int64_t)n));
+}
+
+/* Copy one value; word-sized values (the common case) without a call. */
+static inline void copy(const struct tangle_chan *ch, void *dst, const void *src)
+{
+	switch (ch->elem_size) {
+	case 4: memcpy(dst, src, 4); break;
+	case 8: memcpy(dst, src, 8); break;
+	case 16: memcpy(dst, src, 16); break;
+	default: memcpy(dst, src, ch->elem_size); break;
+	}
 }
 
 static inline unsigned char *slot(struct tangle_chan *ch, size_t i)
@@ -88,9 +100,9 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 			void *out = r->value;
 			if (!tangle__waiter_grant(r, TANGLE_DEBUG_WAITER_GRANTED))
 				continue;
-			memcpy(out, value, ch->elem_size);
+			copy(ch, out, value);
 		} else {
-			memcpy(r->value, value, ch->elem_size);
+			copy(ch, r->value, value);
 			tangle__waiter_grant(r, TANGLE_DEBUG_WAITER_GRANTED);
 		}
 		transferred(ch, self, to);
@@ -102,7 +114,7 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 		if (!grow(ch))
 			return TANGLE_ENOMEM;
 	}
-	memcpy(slot(ch, ch->head + ch->len), value, ch->elem_size);
+	copy(ch, slot(ch, ch->head + ch->len), value);
 	set_len(ch, ch->len + 1);
 	TANGLE_DBG(if (self) DBG_STORE(ch->obj.last_sender, self));
 	return TANGLE_OK;
@@ -120,9 +132,9 @@ static void refill(struct tangle_chan *ch)
 			const void *src = s->value;
 			if (!tangle__waiter_grant(s, TANGLE_DEBUG_WAITER_GRANTED))
 				continue;
-			memcpy(dst, src, ch->elem_size);
+			copy(ch, dst, src);
 		} else {
-			memcpy(dst, s->value, ch->elem_size);
+			copy(ch, dst, s->value);
 			tangle__waiter_grant(s, TANGLE_DEBUG_WAITER_GRANTED);
 		}
 		set_len(ch, ch->len + 1);
@@ -135,7 +147,7 @@ static void refill(struct tangle_chan *ch)
 int tangle__chan_recv_locked(struct tangle_chan *ch, void *out, uint64_t self)
 {
 	if (ch->len) {
-		memcpy(out, slot(ch, ch->head), ch->elem_size);
+		copy(ch, out, slot(ch, ch->head));
 		ch->head = ch->head + 1 == ch->slots ? 0 : ch->head + 1;
 		set_len(ch, ch->len - 1);
 		transferred(ch, 0, self);
@@ -223,20 +235,25 @@ int tangle_chan_close(tangle_chan *ch)
 
 static inline uint64_t self_id(void)
 {
-	struct tangle_task *t = tangle__current();
-	return t ? t->id : 0;
+	struct tangle_worker *wk = tangle__worker_self();
+	return wk && wk->current ? wk->current->id : 0;
 }
 
 /* A blocking send or receive: try now, else queue and wait. */
 static int op(tangle_chan *ch, void *value, bool send, int64_t timeout_ms,
               const tangle_site *site)
 {
-	if (!ch || !value)
+	if (unlikely(!ch || !value))
 		return TANGLE_EINVAL;
-	int err = tangle__wait_check();
-	if (err)
-		return err;
-	uint64_t self = tangle__current()->id;
+	struct tangle_worker *wk = tangle__worker_self();
+	struct tangle_task *t = wk ? wk->current : NULL;
+	if (unlikely(!t))
+		return TANGLE_ENOTASK;
+	if (unlikely(atomic_load_explicit(&t->flags, memory_order_relaxed) &
+	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
+		return TANGLE_ECANCELED;
+	uint64_t self = t->id;
+	int err;
 	tangle__spin_lock(&ch->obj.lock);
 	err = send ? tangle__chan_send_locked(ch, value, self)
 	           : tangle__chan_recv_locked(ch, value, self);
