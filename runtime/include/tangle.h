@@ -181,7 +181,11 @@ typedef struct tangle_mutex {
 
 /* Not reentrant: locking a mutex the task holds waits forever (the tools
  * report it as a self-deadlock). Unlock hands the mutex to the first waiter
- * (FIFO). */
+ * (FIFO): it is never free in between, so no later locker barges in.
+ * Owned by a task: lock, try_lock and unlock are task only. Unlock by
+ * another task is TANGLE_ENOTOWNER. A cancelled task's lock fails with
+ * TANGLE_ECANCELED even when the mutex is free. Destroy is TANGLE_EBUSY
+ * while the mutex is held, handed off or waited on. */
 #define tangle_mutex_init(m, name) \
 	tangle_mutex_init_at((m), (name), TANGLE_SITE_HERE)
 TANGLE_API int tangle_mutex_init_at(tangle_mutex *m, const char *name,
@@ -190,7 +194,8 @@ TANGLE_API int tangle_mutex_destroy(tangle_mutex *m);
 #define tangle_mutex_lock(m) tangle_mutex_lock_at((m), -1, TANGLE_SITE_HERE)
 #define tangle_mutex_lock_timeout(m, ms) \
 	tangle_mutex_lock_at((m), (int64_t)(ms), TANGLE_SITE_HERE)
-/* timeout_ms < 0: no deadline. TANGLE_ETIMEDOUT, TANGLE_ECANCELED. */
+/* timeout_ms < 0: no deadline; 0: fail at once (TANGLE_ETIMEDOUT) if held.
+ * TANGLE_ETIMEDOUT, TANGLE_ECANCELED. */
 TANGLE_API int tangle_mutex_lock_at(tangle_mutex *m, int64_t timeout_ms,
                                     const tangle_site *site);
 #define tangle_mutex_try_lock(m) tangle_mutex_try_lock_at((m), TANGLE_SITE_HERE)
@@ -201,7 +206,11 @@ TANGLE_API int tangle_mutex_unlock(tangle_mutex *m);
 /* ---- Reader-writer lock ---------------------------------------------------- */
 
 /* Fair: requests are served in arrival order, consecutive readers together,
- * so a waiting writer is never starved by later readers. */
+ * so a waiting writer is never starved by later readers (a read request
+ * waits while anyone is queued). Task only. A task that holds no read
+ * lock is told TANGLE_ENOTOWNER by unlock (detected through the debug
+ * table; without it, unlock trusts the caller). Destroy is TANGLE_EBUSY
+ * while held or waited on. */
 typedef struct tangle_rwlock {
 	_Alignas(16) unsigned char opaque_[TANGLE_OBJECT_STORAGE];
 } tangle_rwlock;
@@ -234,7 +243,11 @@ TANGLE_API int tangle_rwlock_unlock(tangle_rwlock *l);
 /* ---- Counting semaphore ---------------------------------------------------- */
 
 /* FIFO: a request for n permits at the head of the queue is served before
- * later (even smaller) requests. */
+ * later (even smaller) requests. The total is fixed at init: acquiring 0
+ * or more than the total, and releasing 0 or more than are out, is
+ * TANGLE_EINVAL. Permits are counts, not owned: try_acquire, release and
+ * available work from plain threads too; acquire is task only. Destroy is
+ * TANGLE_EBUSY while permits are out or requests wait. */
 typedef struct tangle_sem {
 	_Alignas(16) unsigned char opaque_[TANGLE_OBJECT_STORAGE];
 } tangle_sem;
@@ -277,9 +290,16 @@ TANGLE_API tangle_chan *tangle_chan_new_at(size_t elem_size, size_t capacity,
 /* Free a channel nobody waits on (TANGLE_EBUSY otherwise). */
 TANGLE_API int tangle_chan_free(tangle_chan *ch);
 /* Close: senders get TANGLE_ECLOSED at once; receivers drain what is
- * buffered, then get TANGLE_ECLOSED. Closing twice is TANGLE_ECLOSED. */
+ * buffered, then get TANGLE_ECLOSED. Closing twice is TANGLE_ECLOSED.
+ * Close works from plain threads. */
 TANGLE_API int tangle_chan_close(tangle_chan *ch);
 
+/* Values are copied in and out (elem_size bytes), FIFO. A send hands its
+ * value straight to the longest-waiting receiver; senders block only on a
+ * full bounded channel. Task only; timeout_ms < 0: no deadline, 0: fail at
+ * once (TANGLE_ETIMEDOUT). TANGLE_ECLOSED, TANGLE_ETIMEDOUT,
+ * TANGLE_ECANCELED (nothing was sent or received), TANGLE_ENOMEM (an
+ * unbounded channel could not grow). */
 #define tangle_chan_send(ch, v) \
 	tangle_chan_send_at((ch), (v), -1, TANGLE_SITE_HERE)
 #define tangle_chan_send_timeout(ch, v, ms) \
@@ -314,7 +334,11 @@ typedef struct tangle_select_op {
 
 /* Returns the index of the op that completed (its .result says how), or
  * TANGLE_ETIMEDOUT / TANGLE_ECANCELED / TANGLE_EINVAL. timeout_ms < 0: no
- * deadline; 0: poll. At most TANGLE_SELECT_MAX ops. */
+ * deadline; 0: poll. At most TANGLE_SELECT_MAX ops. Task only.
+ * When several ops are ready, the lowest index wins. A receive on a closed
+ * and drained channel, and a send on a closed channel, are ready with
+ * .result TANGLE_ECLOSED. Exactly one op completes; the others leave their
+ * values and channels untouched. A channel may appear in several ops. */
 #define TANGLE_SELECT_MAX 16
 #define tangle_select(ops, n, timeout_ms) \
 	tangle_select_at((ops), (n), (timeout_ms), TANGLE_SITE_HERE)
@@ -324,7 +348,11 @@ TANGLE_API int tangle_select_at(tangle_select_op *ops, size_t n,
 /* ---- Notify ------------------------------------------------------------------ */
 
 /* notify_one wakes one waiter or, if none waits, stores one permit that the
- * next wait consumes at once; notify_all wakes every current waiter. */
+ * next wait consumes at once; notify_all wakes every current waiter.
+ * Waiters are woken in arrival order; at most one permit is stored; a
+ * waiter chosen by notify_one that is cancelled or times out before it runs
+ * passes the notification on. Notifying works from plain threads; waiting
+ * is task only. */
 typedef struct tangle_notify {
 	_Alignas(16) unsigned char opaque_[TANGLE_OBJECT_STORAGE];
 } tangle_notify;
