@@ -36,6 +36,14 @@ static void set_permit(struct notify *n, bool v)
 	TANGLE_DBG(DBG_STORE(n->obj.value, (int64_t)v));
 }
 
+/* A wake-up delivered (a permit taken or a waiter woken), under the
+ * lock. */
+static inline void counted(struct notify *n)
+{
+	(void)n;
+	TANGLE_DBG(DBG_STORE(n->obj.acquisitions, DBG_LOAD(n->obj.acquisitions) + 1));
+}
+
 int tangle_notify_init_at(tangle_notify *pn, const char *name,
                           const tangle_site *site)
 {
@@ -75,8 +83,8 @@ int tangle_notify_wait_at(tangle_notify *pn, int64_t timeout_ms,
 	tangle__spin_lock(&n->obj.lock);
 	if (n->permit) {
 		set_permit(n, false);
+		counted(n);
 		tangle__spin_unlock(&n->obj.lock);
-		TANGLE_DBG(__atomic_fetch_add(&n->obj.acquisitions, 1, __ATOMIC_RELAXED));
 		return TANGLE_OK;
 	}
 	if (timeout_ms == 0) {
@@ -105,7 +113,6 @@ int tangle_notify_wait_at(tangle_notify *pn, int64_t timeout_ms,
 	default:
 		return TANGLE_ECANCELED;
 	}
-	TANGLE_DBG(__atomic_fetch_add(&n->obj.acquisitions, 1, __ATOMIC_RELAXED));
 	return TANGLE_OK;
 }
 
@@ -118,6 +125,7 @@ int tangle_notify_one(tangle_notify *pn)
 	struct tangle_waiter *w = n->obj.waiters.head;
 	if (w) {
 		tangle__waitq_remove(&n->obj.waiters, w);
+		counted(n);
 		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_GRANTED);
 	} else {
 		set_permit(n, true);
@@ -135,6 +143,7 @@ int tangle_notify_all(tangle_notify *pn)
 	struct tangle_waiter *w;
 	while ((w = n->obj.waiters.head) != NULL) {
 		tangle__waitq_remove(&n->obj.waiters, w);
+		counted(n);
 		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_WOKEN);
 	}
 	tangle__spin_unlock(&n->obj.lock);

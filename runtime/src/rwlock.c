@@ -114,10 +114,16 @@ static void claimed(struct rwlock *l, struct tangle_task *t, bool write,
 	TANGLE_DBG({
 		if (write)
 			tangle__object_owned(&l->obj, t);
-		__atomic_fetch_add(&l->obj.acquisitions, 1, __ATOMIC_RELAXED);
 		tangle__hold_add(l, write ? TANGLE_DEBUG_HOLD_EXCLUSIVE
 		                          : TANGLE_DEBUG_HOLD_SHARED, 1, site);
 	});
+}
+
+/* An acquisition, counted under the lock. */
+static inline void counted(struct rwlock *l)
+{
+	(void)l;
+	TANGLE_DBG(DBG_STORE(l->obj.acquisitions, DBG_LOAD(l->obj.acquisitions) + 1));
 }
 
 /* Try to take it at once; under the lock. */
@@ -132,6 +138,7 @@ static bool take_now(struct rwlock *l, struct tangle_task *t, bool write)
 	} else {
 		set_readers(l, l->readers + 1);
 	}
+	counted(l);
 	return true;
 }
 
@@ -186,6 +193,7 @@ static int acquire(tangle_rwlock *pl, bool write, int64_t timeout_ms,
 		tangle__spin_unlock(&l->obj.lock);
 		return err;
 	}
+	counted(l);
 	tangle__spin_unlock(&l->obj.lock);
 	claimed(l, t, write, site);
 	return TANGLE_OK;

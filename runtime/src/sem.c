@@ -94,14 +94,18 @@ int tangle_sem_destroy(tangle_sem *ps)
 	return TANGLE_OK;
 }
 
+/* An acquisition, counted under the lock. */
+static inline void counted(struct sem *s)
+{
+	(void)s;
+	TANGLE_DBG(DBG_STORE(s->obj.acquisitions, DBG_LOAD(s->obj.acquisitions) + 1));
+}
+
+/* The acquiring task's hold (none for a plain thread). */
 static void claimed(struct sem *s, uint32_t n, const tangle_site *site)
 {
 	(void)s; (void)n; (void)site;
-	TANGLE_DBG({
-		__atomic_fetch_add(&s->obj.acquisitions, 1, __ATOMIC_RELAXED);
-		if (tangle__current())
-			tangle__hold_add(s, TANGLE_DEBUG_HOLD_PERMITS, n, site);
-	});
+	TANGLE_DBG(tangle__hold_add(s, TANGLE_DEBUG_HOLD_PERMITS, n, site));
 }
 
 int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
@@ -118,6 +122,7 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	tangle__spin_lock(&s->obj.lock);
 	if (!s->obj.waiters.head && s->avail >= n) {
 		set_avail(s, s->avail - n);
+		counted(s);
 		tangle__spin_unlock(&s->obj.lock);
 		claimed(s, n, site);
 		return TANGLE_OK;
@@ -149,6 +154,7 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 		tangle__spin_unlock(&s->obj.lock);
 		return err;
 	}
+	counted(s);
 	tangle__spin_unlock(&s->obj.lock);
 	claimed(s, n, site);
 	return TANGLE_OK;
@@ -164,8 +170,10 @@ int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
 		return TANGLE_EINVAL;
 	tangle__spin_lock(&s->obj.lock);
 	bool ok = !s->obj.waiters.head && s->avail >= n;
-	if (ok)
+	if (ok) {
 		set_avail(s, s->avail - n);
+		counted(s);
+	}
 	tangle__spin_unlock(&s->obj.lock);
 	if (!ok)
 		return TANGLE_EAGAIN;
@@ -188,8 +196,7 @@ int tangle_sem_release(tangle_sem *ps, uint32_t n)
 	set_avail(s, s->avail + n);
 	grant_from_head(s);
 	tangle__spin_unlock(&s->obj.lock);
-	TANGLE_DBG(if (tangle__current())
-		tangle__hold_remove(s, TANGLE_DEBUG_HOLD_PERMITS, n));
+	TANGLE_DBG(tangle__hold_remove(s, TANGLE_DEBUG_HOLD_PERMITS, n));
 	return TANGLE_OK;
 }
 
