@@ -17,6 +17,9 @@
  * task handed the mutex owns it from the hand-off; when it runs it records
  * its hold and clears handed_to, or, if it was cancelled or the hand-off
  * came after its deadline, unlocks at once (passing it on) and fails.
+ * A task that ends holding the mutex leaves it held for good (an orphaned
+ * lock: owner_id still names the finished task for the tools). The word
+ * cannot tell that task from a later one reusing its record; owner_id can.
  *
  * The debug record's owner fields, counters and the task's hold are written
  * by the owner alone (the word makes it exclusive), as plain relaxed stores.
