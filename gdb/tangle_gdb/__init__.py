@@ -36,3 +36,4 @@ def setup(libs=(), quiet=False):
     printers.install()
     session.connect_events()
     gdb.events.cont.connect(_on_cont)
+    gdb.events.exited.connect(_on_cont)

@@ -71,6 +71,12 @@ def _u64_type(arch):
     return t
 
 
+class _FrameId:
+    """What create_unwind_info takes: sp and pc attributes."""
+
+    __slots__ = ("sp", "pc")
+
+
 class _TaskUnwinder(gdb.unwinder.Unwinder):
     """Makes the bridge thread's innermost frame's caller the task."""
 
@@ -84,16 +90,18 @@ class _TaskUnwinder(gdb.unwinder.Unwinder):
         thread = gdb.selected_thread()
         if thread is None or thread.ptid != b.ptid:
             return None
-        ctx = b.context
+        try:
+            return self._bridge(pending, b.context)
+        except (gdb.error, ValueError, TypeError):
+            return None   # gdb unwinds the thread as usual
+
+    @staticmethod
+    def _bridge(pending, ctx):
         names = _REGS.get(ctx.arch)
         if names is None:
             return None
         u64 = _u64_type(pending.architecture())
-
-        class FrameId:
-            pass
-
-        fid = FrameId()
+        fid = _FrameId()
         # gdb 13 silently ignores plain ints here: use gdb.Value.
         fid.sp = gdb.Value(ctx.saved_sp).cast(u64)
         fid.pc = pending.read_register(_PC_SP[ctx.arch][0]).cast(u64)

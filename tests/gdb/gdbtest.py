@@ -450,7 +450,9 @@ RT_TASK_COMMANDS = [
     # frame N two levels above the selected one (how many runtime frames
     # lie below depends on the path the task took to suspend)
     "python gdb.execute('frame %d' % (gdb.selected_frame().level() + 1))",
-    "print depth", "frame function sleeper", mark("t3"), "tangle task 3", "info locals",
+    "print depth", "frame function sleeper", mark("keep"),
+    # the engine unwinding other tasks leaves the selection as it was
+    "tangle bt 3 4", "frame", mark("t3"), "tangle task 3", "info locals",
     mark("t4"), "tangle task 4", "print join_local", mark("none"),
     "tangle task none", "tangle task", "bt", mark("t1"), "tangle task 1",
     "bt", mark("end")]
@@ -469,7 +471,12 @@ def check_rt_task(out, kind):
     reject(bt, r"^#0 ", r"gdb_tasks_ready|main_task|abort")
     expect(section(out, "@@locals", "@@up"), r"^sleep_local = 4240$")
     expect(section(out, "@@up", "@@frame"), r"^sleep_local = 4241$")
-    expect(section(out, "@@frame", "@@t3"),
+    keep = section(out, "@@keep", "@@t3")
+    expect(keep, r'^task 3 "parker"', r'^task 4 "joiner"')
+    if not re.search(r"^#\d+ .* in sleeper \(", keep.split('task 4 "joiner"')[1],
+                     re.M):
+        raise Failure("selection lost after tangle bt:\n" + keep)
+    expect(section(out, "@@frame", "@@keep"),
            r"^#\d+ .* in sleep_deep \(depth=(depth@entry=)?2\) ",
            r"^\$1 = 2$", r"^#\d+ .* in sleeper \(")
     expect(section(out, "@@t3", "@@t4"), r"^park_local = 77$",
