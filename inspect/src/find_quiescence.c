@@ -7,6 +7,8 @@
  * joins among those same tasks): nothing is left that could wake anyone.
  * The shape is `channel`, or `mixed` when a lock or semaphore takes part.
  * A sleep, an I/O wait, a notify, a park or any deadline keeps it alive.
+ * Tasks that only join others are stuck behind the deadlock, not in it:
+ * they are counted (`behind`), not named.
  */
 #include <string.h>
 
@@ -14,7 +16,7 @@
 
 void ti_find_quiescence(tangle_session *s)
 {
-	uint32_t nchan = 0, nwait = 0;
+	uint32_t nchan = 0, nwait = 0, njoin = 0;
 	bool locks = false;
 	for (uint32_t i = 0; i < s->ntasks; i++) {
 		const ti_task *t = &s->tasks[i];
@@ -37,8 +39,9 @@ void ti_find_quiescence(tangle_session *s)
 		case TANGLE_DEBUG_WAIT_SEM:
 			locks = true;
 			break;
-		case TANGLE_DEBUG_WAIT_JOIN: /* joining a stage does not change the shape */
-			break;
+		case TANGLE_DEBUG_WAIT_JOIN: /* behind the deadlock, not in it */
+			njoin++;
+			continue;
 		default:
 			return;
 		}
@@ -57,6 +60,7 @@ void ti_find_quiescence(tangle_session *s)
 	if (!f)
 		return;
 	f->shape = locks ? TI_S_MIXED : TI_S_CHANNEL;
+	f->behind = njoin;
 	uint32_t nsteps = nwait < TI_MAX_CHAIN ? nwait : TI_MAX_CHAIN;
 	ti_step *st = ti_step_alloc(s, f, nsteps);
 	const char **keys = ti_alloc(&s->FA, nwait * sizeof(*keys));
@@ -66,7 +70,8 @@ void ti_find_quiescence(tangle_session *s)
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < s->ntasks; i++) {
 		const ti_task *t = &s->tasks[i];
-		if (t->state != TANGLE_DEBUG_TASK_WAITING)
+		if (t->state != TANGLE_DEBUG_TASK_WAITING ||
+		    t->wait.kind == TANGLE_DEBUG_WAIT_JOIN)
 			continue;
 		if (k < nsteps) {
 			st[k].task = i;
