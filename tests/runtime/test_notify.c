@@ -163,6 +163,55 @@ static void test_cancel_after_notify_passes_on(void **state)
 	run_rt(1, 1, cancel_granted_main, NULL);
 }
 
+/* notify_one races the cancellation of the waiter it picks (two workers,
+ * many rounds): the notification reaches the waiter behind when the first
+ * one is cancelled, and none is stored twice. */
+static void *canceller(void *p)
+{
+	tangle_cancel(p);
+	return NULL;
+}
+
+static void *race_main(void *p)
+{
+	(void)p;
+	struct shared s = {0};
+	int first_ok = 0;
+	const int rounds = ROUNDS(1000);
+	CHECK_OK(tangle_notify_init(&s.n, "race"));
+	for (int round = 0; round < rounds; round++) {
+		struct arg a = {&s, 'a', -1}, b = {&s, 'b', 5000};
+		atomic_store(&s.woke, 0);
+		tangle_task *ta = tangle_spawn("first", waiter, &a);
+		for (int i = 0; i < round % 4; i++)
+			tangle_yield();
+		tangle_task *tb = tangle_spawn("second", waiter, &b);
+		for (int i = 0; i < round % 16; i++)
+			tangle_yield();
+		tangle_task *tc = tangle_spawn("canceller", canceller, ta);
+		CHECK_OK(tangle_notify_one(&s.n));
+		int r = (int)join_int(ta);
+		CHECK(r == TANGLE_OK || r == TANGLE_ECANCELED);
+		if (r == TANGLE_OK) {
+			first_ok++;
+			CHECK_OK(tangle_notify_one(&s.n)); /* b's turn */
+		}
+		CHECK_EQ(join_int(tb), TANGLE_OK);
+		join_int(tc);
+		CHECK_EQ(atomic_load(&s.woke), r == TANGLE_OK ? 2 : 1);
+		CHECK_EQ(tangle_notify_wait_timeout(&s.n, 0), TANGLE_ETIMEDOUT);
+	}
+	CHECK(first_ok <= rounds);
+	CHECK_OK(tangle_notify_destroy(&s.n));
+	return NULL;
+}
+
+static void test_race_notify_vs_cancel(void **state)
+{
+	(void)state;
+	run_rt(2, 0, race_main, NULL);
+}
+
 /* Producer/consumer hand-shake over many rounds on two workers: every
  * notify_one is consumed exactly once. */
 struct pingpong {
@@ -249,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_all_wakes_every_waiter),
 		cmocka_unit_test(test_timeout_and_cancel),
 		cmocka_unit_test(test_cancel_after_notify_passes_on),
+		cmocka_unit_test(test_race_notify_vs_cancel),
 		cmocka_unit_test(test_ping_pong),
 		cmocka_unit_test(test_plain_threads),
 	};

@@ -267,6 +267,54 @@ static void test_cancel_while_waiting(void **state)
 	run_rt(1, 1, cancel_waiting_main, NULL);
 }
 
+/* A waiting writer is cancelled while the readers let go (two workers,
+ * many rounds): it either gets the lock or not, the reader behind it gets
+ * it in any case, and the lock is free afterwards. */
+static void *canceller(void *p)
+{
+	tangle_cancel(p);
+	return NULL;
+}
+
+static void *race_cancel_main(void *p)
+{
+	(void)p;
+	struct shared s = {0};
+	s.go = 1;
+	int ok = 0;
+	const int rounds = ROUNDS(1000);
+	CHECK_OK(tangle_rwlock_init(&s.l, "race"));
+	for (int round = 0; round < rounds; round++) {
+		CHECK_OK(tangle_rwlock_read(&s.l));
+		struct arg w = {&s, 'W', -1}, r = {&s, 'r', 5000};
+		tangle_task *tw = tangle_spawn("writer", client, &w);
+		for (int i = 0; i < round % 4; i++)
+			tangle_yield();
+		tangle_task *tr = tangle_spawn("reader", client, &r);
+		for (int i = 0; i < round % 16; i++)
+			tangle_yield();
+		tangle_task *tc = tangle_spawn("canceller", canceller, tw);
+		CHECK_OK(tangle_rwlock_unlock(&s.l));
+		int e = (int)join_int(tw);
+		CHECK(e == TANGLE_OK || e == TANGLE_ECANCELED);
+		ok += e == TANGLE_OK;
+		CHECK_EQ(join_int(tr), TANGLE_OK);
+		join_int(tc);
+		CHECK_OK(tangle_rwlock_try_write(&s.l));
+		CHECK_OK(tangle_rwlock_unlock(&s.l));
+		atomic_store(&s.n, 0);
+	}
+	CHECK(ok <= rounds);
+	CHECK_OK(tangle_rwlock_destroy(&s.l));
+	return NULL;
+}
+
+static void test_race_grant_vs_cancel(void **state)
+{
+	(void)state;
+	run_rt(2, 0, race_cancel_main, NULL);
+}
+
 /* ---- exclusion under contention ---------------------------------------------------------------- */
 
 struct pair {
@@ -386,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_head_writer_timeout_admits_readers),
 		cmocka_unit_test(test_cancel_after_grant_passes_on),
 		cmocka_unit_test(test_cancel_while_waiting),
+		cmocka_unit_test(test_race_grant_vs_cancel),
 		cmocka_unit_test(test_exclusion_under_contention),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_outside_task),
