@@ -17,9 +17,13 @@ Two ways a task becomes a thread:
     all tasks. Such a thread lasts until the process stops again.
 
 Invariants:
-  - A listed task's thread id is TASK_TID_BASE + task id; a thread made on
-    demand gets UNWIND_TID_BASE + n. Linux thread ids are below 2**22, so
-    neither collides with a real thread.
+  - A task's thread id is a base + the task id, the base alternating
+    between TASK_TID_BASE and 2 * TASK_TID_BASE from one stop to the next
+    (not when the plugin reloads within a stop):
+    lldb 16 keeps a plugin thread object whose id it saw at the previous
+    stop, with that stop's name and queue, so a task whose wait changed
+    would show the old one. A thread made for a bare context gets
+    UNWIND_TID_BASE + n. Linux thread ids are below 2**22: no collision.
   - Registers carry their DWARF/eh_frame numbers and pc/sp/fp/ra their
     generic roles; lldb cannot unwind a plugin thread without them.
   - The real threads are never listed here: lldb keeps them first.
@@ -38,7 +42,7 @@ import sys
 import lldb
 
 TASK_TID_BASE = 10 ** 12
-UNWIND_TID_BASE = 2 * 10 ** 12
+UNWIND_TID_BASE = 9 * 10 ** 12
 
 EM_X86_64 = 62
 EM_AARCH64 = 183
@@ -113,7 +117,7 @@ class TaskThread(object):
         self.regs = regs      # [(dwarf, value)] from the saved context, or a
                               # function returning them (decoded when asked)
         self.saved_sp = saved_sp
-        self.tid = tid if tid is not None else TASK_TID_BASE + id
+        self.tid = tid        # set by the model when shown
 
     def thread_name(self):
         if self.id is None:
@@ -160,6 +164,10 @@ provider = _engine_provider
 # Whether the plugin lists every suspended task (tangle threads on|off).
 listing = True
 
+# (stop id, thread id base) of each process's latest list (see the
+# invariants): the base changes with the stop, not when the plugin reloads.
+_bases = {}
+
 # Plugin objects by process unique id: commands tell from them whether
 # lldb's thread list of this stop came through the plugin (it does not on
 # the first stop of an attach: lldb builds that list before the modules and
@@ -175,9 +183,11 @@ class ThreadModel(object):
         self.stop_id = None
         self.ok = False        # the stop's list was made (the table read)
         self.by_tid = {}
+        self.by_id = {}
         self.by_saved_sp = {}
         self.infos = []
-        self.made = 0          # threads made on demand
+        self.made = 0          # threads made for bare contexts
+        self.base = TASK_TID_BASE
         models[process.GetUniqueID()] = self
 
     def _refresh(self):
@@ -193,7 +203,14 @@ class ThreadModel(object):
                 tasks = None
         self.ok = tasks is not None
         tasks = tasks or []
+        uid = self.process.GetUniqueID()
+        last_stop, last_base = _bases.get(uid, (None, 2 * TASK_TID_BASE))
+        self.base = last_base if last_stop == stop_id else 3 * TASK_TID_BASE - last_base
+        _bases[uid] = (stop_id, self.base)
+        for t in tasks:
+            t.tid = self.base + t.id
         self.by_tid = dict((t.tid, t) for t in tasks)
+        self.by_id = dict((t.id, t) for t in tasks)
         self.by_saved_sp = dict((t.saved_sp, t) for t in tasks if t.saved_sp)
         self.infos = [t.thread_info() for t in tasks]
         self.stop_id = stop_id
@@ -219,8 +236,19 @@ class ThreadModel(object):
     def thread_of(self, task):
         """The lldb thread showing a TaskThread: listed, or made now."""
         self._refresh()
-        if task.tid in self.by_tid:
-            return self.process.GetThreadByID(task.tid)
+        shown = self.by_id.get(task.id) if task.id is not None else None
+        if shown is None and task.saved_sp:
+            shown = self.by_saved_sp.get(task.saved_sp)
+            if shown is not None and shown.id is None and task.id is not None:
+                shown = None  # a bare context's thread: make the task's own
+        if shown is not None:
+            return self.process.GetThreadByID(shown.tid)
+        if task.id is not None:
+            task.tid = self.base + task.id
+            self.by_id[task.id] = task
+        else:
+            self.made += 1
+            task.tid = UNWIND_TID_BASE + self.made
         self.by_tid[task.tid] = task
         if task.saved_sp:
             self.by_saved_sp[task.saved_sp] = task
@@ -228,14 +256,9 @@ class ThreadModel(object):
 
     def thread_for(self, context):
         """The lldb thread showing a saved context (the engine's unwinder):
-        the listed task's, or one made for it now."""
-        self._refresh()
-        t = self.by_saved_sp.get(context.saved_sp)
-        if t is None:
-            self.made += 1
-            t = TaskThread(None, "", "", context.arch, context.pc, context.sp,
-                           regs_of(context), context.saved_sp, UNWIND_TID_BASE + self.made)
-        return self.thread_of(t)
+        the shown task's, or one made for it now."""
+        return self.thread_of(TaskThread(None, "", "", context.arch, context.pc, context.sp,
+                                         regs_of(context), context.saved_sp))
 
 
 def model(process):

@@ -73,7 +73,7 @@ def check_commands(out, where, graph):
 
     # Tasks as threads, with their own frames and variables.
     tl = section(out, "thread list")
-    env.expect(tl, r"tid = 1000000000002, .*name = 'task 2 sleeper', queue = 'sleep'",
+    env.expect(tl, r"tid = [12]000000000002, .*name = 'task 2 sleeper', queue = 'sleep'",
                where + ": the sleeper is a thread")
     env.expect(tl, r"name = 'task 3 parker', queue = 'park \"the config reload signal\"'",
                where + ": the parker is a thread")
