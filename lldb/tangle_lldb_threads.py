@@ -35,6 +35,7 @@ Invariants:
     the setting is set; the state that must survive that lives here.
 """
 
+import gc
 import os
 import struct
 import sys
@@ -194,6 +195,17 @@ class ThreadModel(object):
         stop_id = self.process.GetStopID()
         if stop_id == self.stop_id:
             return
+        # Hundreds of thousands of new objects: without the cycle collector,
+        # which would walk them all again and again (no cycles are made).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._list(stop_id)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _list(self, stop_id):
         tasks = []
         if listing:
             try:

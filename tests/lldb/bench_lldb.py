@@ -47,6 +47,7 @@ def main():
     p.add_argument("--build", default="build")
     p.add_argument("--tasks", type=int, default=100000)
     p.add_argument("--cli", action="store_true", help="also time the tangle CLI")
+    p.add_argument("--keep", action="store_true", help="keep the core (in the work folder)")
     a = p.parse_args()
     build = os.path.abspath(a.build)
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,7 +79,8 @@ def main():
             subprocess.run([cli] + cmd + [core, exe], capture_output=True)
             print("cli %-28s %7.2f s" % (" ".join(cmd), time.monotonic() - t))
     env.finish()
-    os.unlink(core)
+    if not a.keep:
+        os.unlink(core)
 
 
 if __name__ == "__main__":
