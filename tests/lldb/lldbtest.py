@@ -137,7 +137,10 @@ class Env(object):
         text = out.stdout
         with open(os.path.join(self.work, name + ".out"), "w") as f:
             f.write(text)
-        return text
+        # lldb's own notice, printed (on stderr) whenever it first meets the
+        # runtime's assembly source, wherever the stream puts it
+        return re.sub(r"(?m)^warning: This version of LLDB has no plugin for the "
+                      r"language \"assembler\".*\n", "", text)
 
     # ---- checks --------------------------------------------------------------
 
