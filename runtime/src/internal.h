@@ -3,7 +3,8 @@
  *
  * Pieces and their files:
  *   context_*.S  stack switch (saves callee-saved registers only)
- *   stack.c      mmap'd stacks with guard pages, pooled; overflow report
+ *   stack.c      task slots (slabs) and mmap'd stacks with guard pages, pooled
+ *   overflow.c   a task's stack overflow, reported by a SIGSEGV handler
  *   sched.c      switching, waking, the worker loop (scheduler.h)
  *   runq.c       local run queues (runq.h), stealing, the global queue
  *   idle.c       parking idle workers and waking them

@@ -231,6 +231,8 @@ TANGLE_HIDDEN void tangle__task_release(struct tangle_task *t);
 TANGLE_HIDDEN struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__slot_free(struct tangle_runtime *rt, struct tangle_task *t);
 TANGLE_HIDDEN void tangle__slabs_free(struct tangle_runtime *rt);
+
+/* overflow.c */
 TANGLE_HIDDEN void tangle__signals_init(void);
 TANGLE_HIDDEN void *tangle__altstack_enter(void);
 TANGLE_HIDDEN void tangle__altstack_leave(void *stack);
