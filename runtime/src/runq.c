@@ -86,17 +86,62 @@ struct tangle_task *tangle__steal(struct tangle_worker *w)
 
 /* ---- Global queue ------------------------------------------------------- */
 
-void tangle__global_push(struct tangle_runtime *rt, struct tangle_task *t)
+
+/* Append the chain first..last (n tasks, linked by sched.next). */
+static void global_append(struct tangle_runtime *rt, struct tangle_task *first,
+                          struct tangle_task *last, uint32_t n)
 {
-	t->sched.next = NULL;
+	last->sched.next = NULL;
 	tangle__spin_lock(&rt->global_lock);
 	if (rt->global_tail)
-		rt->global_tail->sched.next = t;
+		rt->global_tail->sched.next = first;
 	else
-		rt->global_head = t;
-	rt->global_tail = t;
-	__atomic_fetch_add(&rt->global_len, 1, __ATOMIC_SEQ_CST);
+		rt->global_head = first;
+	rt->global_tail = last;
+	__atomic_fetch_add(&rt->global_len, n, __ATOMIC_SEQ_CST);
 	tangle__spin_unlock(&rt->global_lock);
+}
+
+void tangle__runq_spill(struct tangle_worker *w, struct tangle_task *t)
+{
+	struct tangle_runq *q = &w->q;
+	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+	uint32_t real = 0, n = 0;
+	for (;;) {
+		uint32_t steal = (uint32_t)(head >> 32);
+		real = (uint32_t)head;
+		n = (tail - real) / 2;
+		if (steal != real || n == 0) {
+			n = 0; /* a thief is taking some: room soon, t alone */
+			break;
+		}
+		if (atomic_compare_exchange_weak_explicit(
+			    &q->head, &head, tangle__runq_pack(real + n, real + n),
+			    memory_order_acq_rel, memory_order_acquire))
+			break;
+	}
+	struct tangle_task *first = t, *last = t;
+	if (n) {
+		first = atomic_load_explicit(&q->buf[real & TANGLE__RUNQ_MASK],
+		                             memory_order_relaxed);
+		last = first;
+		for (uint32_t i = 1; i < n; i++) {
+			struct tangle_task *u = atomic_load_explicit(
+				&q->buf[(real + i) & TANGLE__RUNQ_MASK], memory_order_relaxed);
+			last->sched.next = u;
+			last = u;
+		}
+		last->sched.next = t;
+		last = t;
+		TANGLE_DBG(DBG_STORE(w->queue_len, tail - real - n));
+	}
+	global_append(w->rt, first, last, n + 1);
+}
+
+void tangle__global_push(struct tangle_runtime *rt, struct tangle_task *t)
+{
+	global_append(rt, t, t, 1);
 }
 
 /* Pop one task to run and move up to `batch` more into w's local queue. */

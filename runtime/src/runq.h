@@ -86,6 +86,9 @@ static inline bool tangle__runq_empty(struct tangle_worker *w)
  * to run now, or NULL. */
 TANGLE_HIDDEN struct tangle_task *tangle__steal(struct tangle_worker *w);
 TANGLE_HIDDEN void tangle__global_push(struct tangle_runtime *rt, struct tangle_task *t);
+/* w's local queue is full: move its older half and t to the global queue,
+ * in one batch. Owner only. */
+TANGLE_HIDDEN void tangle__runq_spill(struct tangle_worker *w, struct tangle_task *t);
 /* Pop one task to run and move up to `batch` more into w's local queue. */
 TANGLE_HIDDEN struct tangle_task *tangle__global_pop(struct tangle_runtime *rt,
                                                      struct tangle_worker *w,

@@ -120,8 +120,8 @@ static void requeue(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
 	                                 memory_order_relaxed));
-	if (!tangle__runq_push(w, t))
-		tangle__global_push(w->rt, t);
+	if (unlikely(!tangle__runq_push(w, t)))
+		tangle__runq_spill(w, t);
 }
 
 void tangle__after_switch(struct tangle_worker *w)
@@ -196,34 +196,35 @@ void tangle__suspend(void)
 
 /* ---- Waking ------------------------------------------------------------------- */
 
-static inline void wake_stamp(struct tangle_task *t)
+static inline void wake_stamp(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG({
-		struct tangle_worker *w = tangle__worker_self();
 		struct tangle_task *c = w ? w->current : NULL;
 		DBG_STORE(t->woken_at, w ? w->clock : tangle__clock_precise());
 		DBG_STORE(t->woken_by, c ? c->id : 0);
 		DBG_STORE(t->wakes, DBG_LOAD(t->wakes) + 1);
 	});
+	(void)w;
 }
 
 void tangle__wake(struct tangle_task *t)
 {
+	struct tangle_worker *w = tangle__worker_self();
 	uint32_t s = atomic_load_explicit(&t->sched.state, memory_order_acquire);
 	for (;;) {
 		if (s == TANGLE__S_RUNNING) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &t->sched.state, &s, TANGLE__S_NOTIFIED,
 				    memory_order_acq_rel, memory_order_acquire)) {
-				wake_stamp(t);
+				wake_stamp(w, t);
 				return;
 			}
 		} else if (s == TANGLE__S_PARKED) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &t->sched.state, &s, TANGLE__S_QUEUED,
 				    memory_order_acq_rel, memory_order_acquire)) {
-				wake_stamp(t);
-				tangle__schedule(t);
+				wake_stamp(w, t);
+				tangle__schedule(w, t);
 				return;
 			}
 		} else {
@@ -232,15 +233,14 @@ void tangle__wake(struct tangle_task *t)
 	}
 }
 
-void tangle__schedule(struct tangle_task *t)
+void tangle__schedule(struct tangle_worker *w, struct tangle_task *t)
 {
 	struct tangle_runtime *rt = t->rt;
-	struct tangle_worker *w = tangle__worker_self();
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
 	                                 memory_order_relaxed));
 	if (w && w->rt == rt && w->in_loop) {
-		if (!tangle__runq_push(w, t))
-			tangle__global_push(rt, t);
+		if (unlikely(!tangle__runq_push(w, t)))
+			tangle__runq_spill(w, t);
 		if (rt->worker_count > 1)
 			tangle__notify(rt);
 		return;

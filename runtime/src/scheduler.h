@@ -62,6 +62,8 @@ struct tangle_worker {
 	void *tsan_fiber;
 	struct tangle_waker *waker_cache; /* free wakers (waker.c), owner only */
 	uint32_t waker_cached;
+	uint32_t slot_cached;
+	struct tangle_task *slot_cache;  /* free task slots (stack.c), owner only */
 	_Alignas(64) struct tangle_runq q;
 };
 
@@ -154,8 +156,25 @@ struct tangle_runtime {
 enum { TANGLE__ACT_YIELD = 1, TANGLE__ACT_SUSPEND = 2, TANGLE__ACT_EXIT = 3 };
 
 /* The worker of the calling thread, or NULL (never cached across a
- * switch: read it again, or use what the switch returned). */
+ * switch: read it again, or use what the switch returned).
+ * x86-64 reads thread-locals through %fs on every access (initial-exec:
+ * a %fs-relative load; the thread pointer is never copied to a register
+ * the compiler could keep across the switch call), so the read can be
+ * inlined; elsewhere (aarch64 keeps tpidr_el0 in a register, which GCC
+ * may reuse across calls) it is a call that is not inlined. */
+extern __thread struct tangle_worker *tangle__tls_worker
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+#if defined(__x86_64__)
+#define TANGLE__WORKER_SELF_INLINE 1
+static inline struct tangle_worker *tangle__worker_self(void)
+{
+	__asm__ volatile("" ::: "memory");
+	return tangle__tls_worker;
+}
+#else
+#define TANGLE__WORKER_SELF_INLINE 0
 TANGLE_HIDDEN struct tangle_worker *tangle__worker_self(void);
+#endif
 TANGLE_HIDDEN void tangle__worker_set(struct tangle_worker *w);
 
 /* context_<arch>.S */
@@ -173,8 +192,9 @@ TANGLE_HIDDEN void tangle__after_switch(struct tangle_worker *w);
 TANGLE_HIDDEN struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
                                                        struct tangle_task *t,
                                                        int action);
-/* Queue a task that just became runnable (state already QUEUED). */
-TANGLE_HIDDEN void tangle__schedule(struct tangle_task *t);
+/* Queue a task that just became runnable (state already QUEUED); w is the
+ * calling thread's worker (tangle__worker_self()), or NULL. */
+TANGLE_HIDDEN void tangle__schedule(struct tangle_worker *w, struct tangle_task *t);
 /* The scheduler loop of a worker: runs until the runtime stops or, for
  * current_thread, until *until becomes nonzero. */
 TANGLE_HIDDEN void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until);
@@ -228,7 +248,10 @@ TANGLE_HIDDEN int tangle__join_thread(struct tangle_task *t, void **result);
 TANGLE_HIDDEN void tangle__task_release(struct tangle_task *t);
 
 /* stack.c: task slots (slabs) and their stacks. */
-TANGLE_HIDDEN struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt);
+/* A slot with its stack; w is the calling worker when it is one of rt's
+ * (its cache is used), else NULL. */
+TANGLE_HIDDEN struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt,
+                                                     struct tangle_worker *w);
 TANGLE_HIDDEN void tangle__slot_free(struct tangle_runtime *rt, struct tangle_task *t);
 TANGLE_HIDDEN void tangle__slabs_free(struct tangle_runtime *rt);
 

@@ -3,8 +3,15 @@
  *
  * A stack is one mapping: a PROT_NONE guard page, then stack_size usable
  * bytes (stack_lo .. stack_hi). It stays with its slot when the task ends,
- * so a spawn usually takes slot and stack with one pop from the free list;
- * beyond TANGLE__STACKS_POOLED free stacks, freed ones are unmapped.
+ * so a spawn usually takes slot and stack with one pop from a free list;
+ * beyond TANGLE__STACKS_POOLED free stacks on the shared list, freed ones
+ * are unmapped.
+ *
+ * Free slots: each worker keeps up to SLOT_CACHE_MAX in a LIFO cache that
+ * only it touches (no lock: a slot freed on a worker is the next one that
+ * worker spawns into, record and stack still hot); the rest are on the
+ * runtime's shared FIFO list under alloc_lock, exchanged with the caches
+ * in batches. Slots freed or taken off the workers use the shared list.
  *
  * Slabs (header + records) are never unmapped before their runtime is
  * freed, so a task pointer stays valid memory for the runtime's life.
@@ -17,6 +24,8 @@
 
 #define SLAB_MIN 64u
 #define SLAB_MAX 1024u
+#define SLOT_CACHE_MAX 32u   /* free slots a worker keeps */
+#define SLOT_BATCH 8u        /* taken from the shared list at once */
 
 static size_t slab_header_size(void)
 {
@@ -39,6 +48,8 @@ static int slab_add(struct tangle_runtime *rt)
 	s->map_size = size;
 	for (uint32_t i = 0; i < cap; i++) {
 		struct tangle_task *t = &s->tasks[i];
+		t->rt = rt;
+		t->wait.task = t;
 		t->sched.handle = TANGLE__H_RELEASED;
 		t->sched.timer_index = -1;
 		t->sched.next = NULL;
@@ -83,42 +94,67 @@ static void stack_unmap(struct tangle_task *t)
 	t->stack_lo = t->stack_hi = NULL;
 }
 
-/* Put a slot (with or without its stack) back on the free list. FIFO: a
- * freed slot is reused last, which keeps a stale handle (a double join)
- * detectable for as long as possible. */
-static void free_list_push(struct tangle_runtime *rt, struct tangle_task *t)
+/* ---- The free slots: per-worker caches over a shared list ------------------- */
+
+/* Put a chain of n slots (first..last) on the shared list (alloc_lock). */
+static void shared_put(struct tangle_runtime *rt, struct tangle_task *first,
+                       struct tangle_task *last, uint32_t stacks)
 {
-	t->sched.next = NULL;
+	last->sched.next = NULL;
 	tangle__spin_lock(&rt->alloc_lock);
-	if (t->sched.stack_map)
-		__atomic_store_n(&rt->free_stacks, rt->free_stacks + 1,
+	if (stacks)
+		__atomic_store_n(&rt->free_stacks, rt->free_stacks + stacks,
 		                 __ATOMIC_RELAXED);
 	if (rt->free_tail)
-		rt->free_tail->sched.next = t;
+		rt->free_tail->sched.next = first;
 	else
-		rt->free_head = t;
-	rt->free_tail = t;
+		rt->free_head = first;
+	rt->free_tail = last;
 	tangle__spin_unlock(&rt->alloc_lock);
 }
 
-struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt)
+/* One slot from the shared list (adding a slab if it is empty), and up to
+ * SLOT_BATCH more into w's cache when w is given. */
+static struct tangle_task *shared_take(struct tangle_runtime *rt,
+                                       struct tangle_worker *w)
 {
 	tangle__spin_lock(&rt->alloc_lock);
 	if (!rt->free_head && slab_add(rt)) {
 		tangle__spin_unlock(&rt->alloc_lock);
 		return NULL;
 	}
-	struct tangle_task *t = rt->free_head;
-	rt->free_head = t->sched.next;
-	if (!rt->free_head)
+	uint32_t want = w ? SLOT_BATCH + 1 : 1, stacks = 0, n = 0;
+	struct tangle_task *first = rt->free_head, *t = first, *last = NULL;
+	for (; t && n < want; n++) {
+		stacks += t->sched.stack_map != NULL;
+		last = t;
+		t = t->sched.next;
+	}
+	rt->free_head = t;
+	if (!t)
 		rt->free_tail = NULL;
-	if (t->sched.stack_map)
-		__atomic_store_n(&rt->free_stacks, rt->free_stacks - 1,
-		                 __ATOMIC_RELAXED);
+	__atomic_store_n(&rt->free_stacks, rt->free_stacks - stacks, __ATOMIC_RELAXED);
 	tangle__spin_unlock(&rt->alloc_lock);
-	t->sched.next = NULL;
-	if (!t->sched.stack_map && stack_map(rt, t)) {
-		free_list_push(rt, t);
+	last->sched.next = NULL;
+	if (first != last) {
+		w->slot_cache = first->sched.next;
+		w->slot_cached = n - 1;
+	}
+	return first;
+}
+
+struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt,
+                                       struct tangle_worker *w)
+{
+	struct tangle_task *t = w ? w->slot_cache : NULL;
+	if (likely(t)) {
+		w->slot_cache = t->sched.next;
+		w->slot_cached--;
+	} else if (!(t = shared_take(rt, w))) {
+		return NULL;
+	}
+	if (unlikely(!t->sched.stack_map) && stack_map(rt, t)) {
+		shared_put(rt, t, t, 0);
 		return NULL;
 	}
 	return t;
@@ -131,11 +167,37 @@ void tangle__slot_free(struct tangle_runtime *rt, struct tangle_task *t)
 	atomic_store_explicit(&t->sched.handle, TANGLE__H_RELEASED,
 	                      memory_order_relaxed);
 	__atomic_fetch_sub(&rt->tasks_live, 1, __ATOMIC_RELAXED);
+	struct tangle_worker *w = tangle__worker_self();
+	if (w && w->rt == rt) {
+		/* LIFO: the next spawn here takes this slot, its record and
+		 * stack still in cache. */
+		t->sched.next = w->slot_cache;
+		w->slot_cache = t;
+		if (++w->slot_cached <= SLOT_CACHE_MAX)
+			return;
+		/* Full: the older half goes to the shared list. */
+		struct tangle_task *keep = t, *first, *last;
+		for (uint32_t i = 1; i < SLOT_CACHE_MAX / 2; i++)
+			keep = keep->sched.next;
+		first = keep->sched.next;
+		keep->sched.next = NULL;
+		uint32_t n = w->slot_cached - SLOT_CACHE_MAX / 2, stacks = 0;
+		w->slot_cached = SLOT_CACHE_MAX / 2;
+		last = first;
+		for (uint32_t i = 0;; i++) {
+			stacks += last->sched.stack_map != NULL;
+			if (i + 1 == n)
+				break;
+			last = last->sched.next;
+		}
+		shared_put(rt, first, last, stacks);
+		return;
+	}
 	/* Racy count: the pool size is a soft limit. */
 	if (t->sched.stack_map &&
 	    __atomic_load_n(&rt->free_stacks, __ATOMIC_RELAXED) >= TANGLE__STACKS_POOLED)
 		stack_unmap(t);
-	free_list_push(rt, t);
+	shared_put(rt, t, t, t->sched.stack_map != NULL);
 }
 
 void tangle__slabs_free(struct tangle_runtime *rt)

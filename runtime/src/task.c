@@ -4,13 +4,19 @@
  *
  * Lifetime: a slot is taken at spawn with refs = 2, one for the handle
  * (dropped by join or detach) and one for the run (dropped once the task
- * has left its stack). The slot returns to its runtime's free list when
- * both are gone; slots are never unmapped before the runtime is freed, so a
- * late wake of a finished task is harmless (it finds DONE or NEW, or a new
- * task that treats it as spurious).
+ * has left its stack); each live waker holds one more. The slot returns to
+ * a free list when all are gone; slots are never unmapped before the
+ * runtime is freed, so a late wake of a finished task is harmless (it finds
+ * DONE or NEW, or a new task that treats it as spurious).
  *
- * `done` (futex word) moves 0 -> 1 under the task's lock as it finishes,
- * together with waking its joiners; 2 means a plain thread sleeps on it.
+ * Join: the handle admits one joiner at a time (JOINABLE -> JOINING), so a
+ * task has at most one waiting for it, and `done` (a futex word) says
+ * everything: RUNNING, FINISHED, THREAD_WAITS (a plain thread sleeps on
+ * the word) or TASK_WAITS (sched.joiner is the joining task's waiter). The
+ * finishing task exchanges it to FINISHED and wakes whoever it names; a
+ * joining task registers with a CAS from RUNNING and, if cancelled, takes
+ * its registration back with a CAS to RUNNING. Whoever wins that CAS owns
+ * the wake-up, so it is neither lost nor given twice, with no lock.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,17 +27,21 @@
 
 static _Atomic uint64_t next_task_id = 1;
 
-static void copy_str(char *dst, const char *src, size_t cap)
+/* Readers stop at the NUL: the bytes after it need not be cleared. */
+static void copy_name(char *dst, const char *src)
 {
 	size_t i = 0;
 	if (src)
-		for (; i + 1 < cap && src[i]; i++)
+		for (; i + 1 < TANGLE_TASK_NAME_MAX && src[i]; i++)
 			dst[i] = src[i];
-	memset(dst + i, 0, cap - i);
+	dst[i] = 0;
 }
 
 static void task_finish(struct tangle_task *t, void *result)
 	__attribute__((noreturn));
+static struct tangle_task *spawn(struct tangle_worker *w, struct tangle_runtime *rt,
+                                 const char *name, tangle_fn fn, void *arg,
+                                 const tangle_site *site, bool main);
 
 static void task_entry(void *data, void *arg)
 {
@@ -45,29 +55,30 @@ static void task_entry(void *data, void *arg)
 
 static void task_finish(struct tangle_task *t, void *result)
 {
+	struct tangle_worker *w = tangle__worker_self();
 	t->sched.result = result;
 	TANGLE_DBG({
-		uint8_t flags = atomic_load(&t->flags);
-		DBG_STORE(t->finished_at, tangle__clock());
-		atomic_store(&t->state,
-		             (flags & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED)
-		                     ? TANGLE_DEBUG_TASK_CANCELLED
-		                     : TANGLE_DEBUG_TASK_DONE);
+		uint8_t flags = atomic_load_explicit(&t->flags, memory_order_relaxed);
+		DBG_STORE(t->finished_at, w->clock);
+		atomic_store_explicit(&t->state,
+		                      (flags & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED)
+		                              ? TANGLE_DEBUG_TASK_CANCELLED
+		                              : TANGLE_DEBUG_TASK_DONE,
+		                      memory_order_release);
 		t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
 		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_NONE,
 		                      memory_order_relaxed);
 	});
-	tangle__spin_lock(&t->sched.lock);
-	uint32_t old = atomic_exchange(&t->sched.done, 1);
-	struct tangle_waiter *jw;
-	while ((jw = t->sched.joiners.head)) {
-		tangle__waitq_remove(&t->sched.joiners, jw);
+	uint32_t old = atomic_exchange_explicit(&t->sched.done, TANGLE__DONE_FINISHED,
+	                                        memory_order_acq_rel);
+	if (old == TANGLE__DONE_TASK_WAITS) {
+		struct tangle_waiter *jw = t->sched.joiner;
+		atomic_fetch_sub_explicit(&jw->task->live_wakers, 1, memory_order_relaxed);
 		tangle__waiter_grant(jw, TANGLE_DEBUG_WAITER_WOKEN);
-	}
-	tangle__spin_unlock(&t->sched.lock);
-	if (old == 2)
+	} else if (old == TANGLE__DONE_THREAD_WAITS) {
 		tangle__futex_wake(&t->sched.done, INT_MAX);
-	tangle__switch_out(tangle__worker_self(), t, TANGLE__ACT_EXIT);
+	}
+	tangle__switch_out(w, t, TANGLE__ACT_EXIT);
 	__builtin_unreachable();
 }
 
@@ -89,7 +100,10 @@ void tangle__task_exited(struct tangle_worker *w, struct tangle_task *t)
 
 void tangle__task_release(struct tangle_task *t)
 {
-	if (atomic_fetch_sub_explicit(&t->sched.refs, 1, memory_order_acq_rel) == 1)
+	/* A count of 1 is ours alone (only holders add references), so the
+	 * last release needs no read-modify-write. */
+	if (atomic_load_explicit(&t->sched.refs, memory_order_acquire) == 1 ||
+	    atomic_fetch_sub_explicit(&t->sched.refs, 1, memory_order_acq_rel) == 1)
 		tangle__slot_free(t->rt, t);
 }
 
@@ -97,28 +111,35 @@ struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
                                   tangle_fn fn, void *arg,
                                   const tangle_site *site, bool main)
 {
-	struct tangle_task *t = tangle__slot_alloc(rt);
-	if (!t) {
+	return spawn(tangle__worker_self(), rt, name, fn, arg, site, main);
+}
+
+static struct tangle_task *spawn(struct tangle_worker *w, struct tangle_runtime *rt,
+                                 const char *name, tangle_fn fn, void *arg,
+                                 const tangle_site *site, bool main)
+{
+	struct tangle_worker *local = w && w->rt == rt ? w : NULL;
+	struct tangle_task *t = tangle__slot_alloc(rt, local);
+	if (unlikely(!t)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	struct tangle_task *parent = tangle__current();
-	uint64_t now = tangle__clock();
+	struct tangle_task *parent = w ? w->current : NULL;
 
-	/* The debug record. */
+	/* The debug record. Only what a reader of a live task would read
+	 * stale is reset; rt and wait.task are fixed per slot. */
 	t->id = atomic_fetch_add_explicit(&next_task_id, 1, memory_order_relaxed);
 	__atomic_store_n(&t->generation, t->generation + 1, __ATOMIC_RELAXED);
 	atomic_store_explicit(&t->flags, main ? TANGLE_DEBUG_TASKF_MAIN : 0,
 	                      memory_order_relaxed);
-	copy_str(t->name, name, sizeof t->name);
+	copy_name(t->name, name);
 	t->parent_id = parent ? parent->id : 0;
 	t->spawn_site = site;
-	t->rt = rt;
 	t->worker = -1;
 	t->label_count = 0;
 	t->span_depth = 0;
 	t->hold_count = 0;
-	t->spawned_at = now;
+	t->spawned_at = w ? w->clock : tangle__clock_precise();
 	t->last_ran_at = 0;
 	t->run_ns = 0;
 	t->resumes = 0;
@@ -129,25 +150,19 @@ struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
 	t->hold_overflow = 0;
 	t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
 	t->wait.op = TANGLE_DEBUG_OP_NONE;
-	t->wait.task = t;
-	t->wait.queue = NULL;
 	atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_NONE,
 	                      memory_order_relaxed);
 	t->finished_at = 0;
 
 	/* The scheduler's part. */
 	atomic_store_explicit(&t->sched.refs, 2, memory_order_relaxed);
-	atomic_store_explicit(&t->sched.done, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->sched.done, TANGLE__DONE_RUNNING, memory_order_relaxed);
 	atomic_store_explicit(&t->sched.handle, TANGLE__H_JOINABLE,
 	                      memory_order_relaxed);
 	atomic_store_explicit(&t->sched.unpark, 0, memory_order_relaxed);
 	t->sched.main = main;
 	t->sched.fn = fn;
 	t->sched.arg = arg;
-	t->sched.result = NULL;
-	atomic_store_explicit(&t->sched.lock.locked, 0, memory_order_relaxed);
-	tangle__waitq_init(&t->sched.joiners, &t->sched.lock, NULL);
-	t->sched.timer_index = -1;
 	t->sched.asan_fake_stack = NULL;
 #if TANGLE_TSAN
 	t->sched.tsan_fiber = __tsan_create_fiber(0);
@@ -163,7 +178,7 @@ struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
 	__atomic_fetch_add(&rt->tasks_spawned, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&rt->tasks_live, 1, __ATOMIC_RELAXED);
 	atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED, memory_order_release);
-	tangle__schedule(t);
+	tangle__schedule(local, t);
 	return t;
 }
 
@@ -172,7 +187,8 @@ struct tangle_task *tangle__spawn(struct tangle_runtime *rt, const char *name,
 tangle_task *tangle_spawn_at(const char *name, tangle_fn fn, void *arg,
                              const tangle_site *site)
 {
-	struct tangle_task *self = tangle__current();
+	struct tangle_worker *w = tangle__worker_self();
+	struct tangle_task *self = w ? w->current : NULL;
 	if (!self) {
 		errno = EPERM;
 		return NULL;
@@ -181,7 +197,7 @@ tangle_task *tangle_spawn_at(const char *name, tangle_fn fn, void *arg,
 		errno = EINVAL;
 		return NULL;
 	}
-	return tangle__spawn(self->rt, name, fn, arg, site, false);
+	return spawn(w, self->rt, name, fn, arg, site, false);
 }
 
 tangle_task *tangle_spawn_on_at(tangle_runtime *rt, const char *name,
@@ -198,31 +214,65 @@ int tangle__join_thread(struct tangle_task *t, void **result)
 {
 	(void)result;
 	uint32_t d = atomic_load(&t->sched.done);
-	while (d != 1) {
-		if (d == 0 && !atomic_compare_exchange_strong(&t->sched.done, &d, 2))
+	while (d != TANGLE__DONE_FINISHED) {
+		if (d == TANGLE__DONE_RUNNING &&
+		    !atomic_compare_exchange_strong(&t->sched.done, &d,
+		                                    TANGLE__DONE_THREAD_WAITS))
 			continue;
-		tangle__futex_wait(&t->sched.done, 2);
+		tangle__futex_wait(&t->sched.done, TANGLE__DONE_THREAD_WAITS);
 		d = atomic_load(&t->sched.done);
 	}
 	return TANGLE_OK;
 }
 
-static int join_task(struct tangle_task *t, const tangle_site *site)
+static bool cancelled(const struct tangle_task *t)
 {
-	int err = tangle__wait_check();
-	if (err)
-		return err;
-	tangle__spin_lock(&t->sched.lock);
-	if (atomic_load_explicit(&t->sched.done, memory_order_acquire) == 1) {
-		tangle__spin_unlock(&t->sched.lock);
+	return atomic_load_explicit(&t->flags, memory_order_acquire) &
+	       TANGLE_DEBUG_TASKF_CANCEL_REQUESTED;
+}
+
+static int join_task(struct tangle_task *self, struct tangle_task *t,
+                     const tangle_site *site)
+{
+	if (cancelled(self))
+		return TANGLE_ECANCELED;
+	if (atomic_load_explicit(&t->sched.done, memory_order_acquire) ==
+	    TANGLE__DONE_FINISHED)
 		return TANGLE_OK;
-	}
 	struct tangle_waiter *w = tangle__waiter_begin(
 		TANGLE_DEBUG_WAIT_JOIN, TANGLE_DEBUG_OP_JOIN, t, 0, -1, site);
-	tangle__waitq_push(&t->sched.joiners, w);
-	tangle__spin_unlock(&t->sched.lock);
-	uint8_t s = tangle__waiter_wait(w);
-	return s == TANGLE_DEBUG_WAITER_CANCELLED ? TANGLE_ECANCELED : TANGLE_OK;
+	t->sched.joiner = w;
+	atomic_fetch_add_explicit(&self->live_wakers, 1, memory_order_relaxed);
+	uint32_t d = TANGLE__DONE_RUNNING;
+	if (!atomic_compare_exchange_strong_explicit(&t->sched.done, &d,
+	                                             TANGLE__DONE_TASK_WAITS,
+	                                             memory_order_acq_rel,
+	                                             memory_order_acquire)) {
+		/* Finished meanwhile. */
+		atomic_fetch_sub_explicit(&self->live_wakers, 1, memory_order_relaxed);
+		atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WOKEN,
+		                      memory_order_relaxed);
+		return TANGLE_OK;
+	}
+	for (;;) {
+		if (atomic_load_explicit(&w->state, memory_order_acquire) !=
+		    TANGLE_DEBUG_WAITER_WAITING)
+			return TANGLE_OK; /* woken by t as it finished */
+		d = TANGLE__DONE_TASK_WAITS;
+		if (cancelled(self) &&
+		    atomic_compare_exchange_strong_explicit(&t->sched.done, &d,
+		                                            TANGLE__DONE_RUNNING,
+		                                            memory_order_acq_rel,
+		                                            memory_order_acquire)) {
+			atomic_fetch_sub_explicit(&self->live_wakers, 1,
+			                          memory_order_relaxed);
+			atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_CANCELLED,
+			                      memory_order_relaxed);
+			return TANGLE_ECANCELED;
+		}
+		/* Not cancelled, or t finished first and is granting. */
+		tangle__suspend();
+	}
 }
 
 int tangle_join_at(tangle_task *t, void **result, const tangle_site *site)
@@ -235,14 +285,14 @@ int tangle_join_at(tangle_task *t, void **result, const tangle_site *site)
 	uint8_t h = TANGLE__H_JOINABLE;
 	if (!atomic_compare_exchange_strong(&t->sched.handle, &h, TANGLE__H_JOINING))
 		return TANGLE_EJOIN;
-	int err = self ? join_task(t, site) : tangle__join_thread(t, result);
+	int err = self ? join_task(self, t, site) : tangle__join_thread(t, result);
 	if (err) {
 		atomic_store(&t->sched.handle, TANGLE__H_JOINABLE);
 		return err;
 	}
 	if (result)
 		*result = t->sched.result;
-	atomic_store(&t->sched.handle, TANGLE__H_RELEASED);
+	atomic_store_explicit(&t->sched.handle, TANGLE__H_RELEASED, memory_order_release);
 	tangle__task_release(t);
 	return TANGLE_OK;
 }
@@ -318,5 +368,5 @@ int tangle_cancel(tangle_task *t)
 int tangle_task_cancelled(void)
 {
 	struct tangle_task *t = tangle__current();
-	return t && (atomic_load(&t->flags) & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED);
+	return t && cancelled(t);
 }

@@ -1,5 +1,5 @@
 /*
- * task_scheduler.h — the scheduler's part of a task record (not in the debug
+ * task_sched.h — the scheduler's part of a task record (not in the debug
  * layout). Included by internal.h inside struct tangle_task.
  *
  * `state` is the one word that decides who may resume a task:
@@ -25,6 +25,14 @@ enum {
 	TANGLE__S_DONE = 5,
 };
 
+/* sched.done: how far the task is, and who waits for it (task.c). */
+enum {
+	TANGLE__DONE_RUNNING = 0,
+	TANGLE__DONE_FINISHED = 1,
+	TANGLE__DONE_THREAD_WAITS = 2,   /* a plain thread sleeps on the word */
+	TANGLE__DONE_TASK_WAITS = 3,     /* sched.joiner waits */
+};
+
 /* What the handle of a task allows (tangle_join / tangle_detach). */
 enum {
 	TANGLE__H_JOINABLE = 0,
@@ -36,8 +44,7 @@ enum {
 struct tangle_task_sched {
 	_Atomic uint32_t state;          /* TANGLE__S_* */
 	_Atomic uint32_t refs;           /* 2 at spawn: the handle and the run */
-	_Atomic uint32_t done;           /* futex: 0 running, 1 finished,
-	                                    2 running with a thread joining */
+	_Atomic uint32_t done;           /* TANGLE__DONE_*, a futex word */
 	_Atomic uint8_t handle;          /* TANGLE__H_* */
 	_Atomic uint8_t unpark;          /* a waker's wake not yet consumed */
 	uint8_t main;                    /* the tangle_runtime_run() task */
@@ -45,8 +52,7 @@ struct tangle_task_sched {
 	tangle_fn fn;
 	void *arg;
 	void *result;
-	tangle_spinlock lock;            /* guards joiners and `done` changes */
-	struct tangle_waitq joiners;     /* tasks in tangle_join on this one */
+	struct tangle_waiter *joiner;    /* the joining task's, with TASK_WAITS */
 	/* timer (driver.c), under the runtime's timer lock */
 	uint64_t timer_deadline;
 	int32_t timer_index;             /* in the heap, -1 when not armed */

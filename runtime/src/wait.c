@@ -58,12 +58,12 @@ void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
 	atomic_fetch_sub_explicit(&w->task->live_wakers, 1, memory_order_relaxed);
 }
 
-void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
-                         void *object, uint32_t count, uint64_t deadline,
-                         const tangle_site *site)
+static inline void fill(struct tangle_waiter *w, struct tangle_task *t,
+                        uint64_t now, uint8_t kind, uint8_t op, void *object,
+                        uint32_t count, uint64_t deadline, const tangle_site *site)
 {
 	w->next = w->prev = NULL;
-	w->task = tangle__current();
+	w->task = t;
 	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
 	                      memory_order_relaxed);
 	w->kind = kind;
@@ -71,7 +71,7 @@ void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
 	w->was_queued = 0;
 	w->count = count;
 	w->object = object;
-	w->since = tangle__clock();
+	w->since = now;
 	w->deadline = deadline;
 	w->granted_at = 0;
 	w->site = site;
@@ -80,6 +80,15 @@ void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
 	w->queue = NULL;
 	w->value = NULL;
 	w->result = 0;
+}
+
+void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
+                         void *object, uint32_t count, uint64_t deadline,
+                         const tangle_site *site)
+{
+	struct tangle_worker *wk = tangle__worker_self();
+	fill(w, wk ? wk->current : NULL, wk ? wk->clock : tangle__clock_precise(),
+	     kind, op, object, count, deadline, site);
 }
 
 uint64_t tangle__deadline(int64_t timeout_ms)
@@ -97,11 +106,11 @@ struct tangle_waiter *tangle__waiter_begin(uint8_t kind, uint8_t op,
                                            int64_t timeout_ms,
                                            const tangle_site *site)
 {
-	struct tangle_task *t = tangle__current();
-	struct tangle_waiter *w = &t->wait;
-	tangle__waiter_init(w, kind, op, object, count, tangle__deadline(timeout_ms),
-	                    site);
-	return w;
+	struct tangle_worker *wk = tangle__worker_self();
+	struct tangle_task *t = wk->current;
+	uint64_t deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
+	fill(&t->wait, t, wk->clock, kind, op, object, count, deadline, site);
+	return &t->wait;
 }
 
 bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)

@@ -2,9 +2,8 @@
  * worker.c — worker threads: the thread's worker pointer, starting and
  * stopping the threads, and the spinlock and futex helpers.
  *
- * A worker's thread-local pointer is read through a function that is not
- * inlined: a task may resume on another thread after a switch, so no
- * caller may reuse a thread pointer it computed before one.
+ * A worker's thread-local pointer must be read afresh after every switch:
+ * a task may resume on another thread (scheduler.h, tangle__worker_self).
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -15,20 +14,22 @@
 #include "sanitize.h"
 #include "scheduler.h"
 
-static __thread struct tangle_worker *tls_worker
+__thread struct tangle_worker *tangle__tls_worker
 	__attribute__((tls_model("initial-exec")));
 
+#if !TANGLE__WORKER_SELF_INLINE
 /* Not inlined and not pure: a task may resume on another thread, so the
  * compiler must not reuse a thread pointer it read before a switch. */
 __attribute__((noinline)) struct tangle_worker *tangle__worker_self(void)
 {
 	__asm__ volatile("" ::: "memory");
-	return tls_worker;
+	return tangle__tls_worker;
 }
+#endif
 
 void tangle__worker_set(struct tangle_worker *w)
 {
-	tls_worker = w;
+	tangle__tls_worker = w;
 }
 
 struct tangle_task *tangle__current(void)

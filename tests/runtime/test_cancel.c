@@ -143,6 +143,78 @@ static void cancel_before_the_first_wait(void **state)
 	rt_test_both(before_start_body, NULL);
 }
 
+/* ---- A cancel racing with the end of the joined task ------------------------ */
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+enum { RACES = 300 }; /* TSan makes every task expensive */
+#else
+enum { RACES = 2000 };
+#endif
+
+struct race {
+	tangle_task *target;
+	_Atomic int go;
+	int rc;
+};
+
+static void *short_work(void *arg)
+{
+	struct race *r = arg;
+	while (!atomic_load(&r->go))
+		tangle_yield();
+	return (void *)7;
+}
+
+static void *racing_joiner(void *arg)
+{
+	struct race *r = arg;
+	atomic_store(&r->go, 1);
+	void *res = NULL;
+	r->rc = tangle_join(r->target, &res);
+	if (r->rc == TANGLE_OK && res != (void *)7)
+		r->rc = -100;
+	return NULL;
+}
+
+static void *race_body(void *arg)
+{
+	(void)arg;
+	int ok = 0, cancelled = 0;
+	for (int i = 0; i < RACES; i++) {
+		struct race r = {0};
+		r.target = tangle_spawn("target", short_work, &r);
+		tangle_task *j = tangle_spawn("joiner", racing_joiner, &r);
+		while (!atomic_load(&r.go))
+			tangle_yield();
+		if (i & 1)
+			tangle_yield();
+		tangle_cancel(j);
+		assert_int_equal(tangle_join(j, NULL), TANGLE_OK);
+		/* Exactly one outcome: joined (the handle is gone), or
+		 * cancelled (the target is still ours to join). */
+		if (r.rc == TANGLE_OK) {
+			ok++;
+		} else {
+			assert_int_equal(r.rc, TANGLE_ECANCELED);
+			void *res = NULL;
+			assert_int_equal(tangle_join(r.target, &res), TANGLE_OK);
+			assert_ptr_equal(res, (void *)7);
+			cancelled++;
+		}
+	}
+	assert_int_equal(ok + cancelled, RACES);
+	return NULL;
+}
+
+static void a_cancel_racing_with_the_joined_tasks_end_has_one_outcome(void **state)
+{
+	(void)state;
+	rt_test_both(race_body, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +222,7 @@ int main(void)
 		cmocka_unit_test(cancel_ends_a_park),
 		cmocka_unit_test(cancel_ends_a_join_and_leaves_the_target_joinable),
 		cmocka_unit_test(cancel_before_the_first_wait),
+		cmocka_unit_test(a_cancel_racing_with_the_joined_tasks_end_has_one_outcome),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
