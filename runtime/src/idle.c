@@ -13,6 +13,11 @@
  *    wakes the next (tangle__end_search).
  *  - Whoever takes a worker off the sleepers list (or pokes the poller)
  *    moves it from n_idle to n_searching, under idle_lock.
+ *  - A worker that runs out of work first spins for up to TANGLE__SPIN_NS
+ *    (at most half the workers at a time), counted as searching: work
+ *    queued meanwhile is found without a futex wake on either side. It
+ *    leaves a lone queued task to its owner for a moment (work_to_take),
+ *    so that a task and the one it spawns or wakes stay on one worker.
  */
 #include "runq.h"
 
@@ -67,6 +72,72 @@ static bool has_work(struct tangle_runtime *rt)
 		if (!tangle__runq_empty(&rt->workers[i]))
 			return true;
 	return false;
+}
+
+/* What a spinning worker watches: work it should take now. A lone task
+ * in another worker's queue is left to its owner (about to run it, caches
+ * warm) unless it sits there, at the same queue position, for
+ * TANGLE__SPIN_LONE_NS: then the owner is busy and the task is stolen. */
+struct watch {
+	struct tangle_worker *victim;
+	uint64_t head;
+	uint64_t since;
+};
+
+static bool work_to_take(struct tangle_worker *w, struct watch *lone, uint64_t now)
+{
+	struct tangle_runtime *rt = w->rt;
+	if (__atomic_load_n(&rt->global_len, __ATOMIC_SEQ_CST))
+		return true;
+	for (uint32_t i = 0; i < rt->worker_count; i++) {
+		struct tangle_worker *v = &rt->workers[i];
+		if (v == w)
+			continue;
+		uint64_t head = atomic_load_explicit(&v->q.head, memory_order_acquire);
+		uint32_t tail = atomic_load_explicit(&v->q.tail, memory_order_acquire);
+		uint32_t len = tail - (uint32_t)head;
+		if (len >= 2)
+			return true;
+		if (len == 0)
+			continue;
+		if (lone->victim != v || lone->head != head) {
+			*lone = (struct watch){v, head, now};
+			continue;
+		}
+		if (now - lone->since >= TANGLE__SPIN_LONE_NS)
+			return true;
+	}
+	return false;
+}
+
+bool tangle__spin(struct tangle_worker *w, _Atomic uint32_t *until)
+{
+	struct tangle_runtime *rt = w->rt;
+	uint32_t n = atomic_load_explicit(&rt->n_spinning, memory_order_relaxed);
+	if (rt->worker_count == 1 || n * 2 >= rt->worker_count)
+		return false;
+	atomic_fetch_add_explicit(&rt->n_spinning, 1, memory_order_relaxed);
+	if (!w->searching) {
+		w->searching = true;
+		atomic_fetch_add(&rt->n_searching, 1);
+	}
+	bool found = false;
+	struct watch lone = {0};
+	uint64_t start = tangle__clock_precise(), now = start;
+	for (uint32_t i = 1;; i++) {
+		if (work_to_take(w, &lone, now) || tangle__must_stop(rt, until)) {
+			found = true;
+			break;
+		}
+		tangle__cpu_relax();
+		if (!(i % 16)) {
+			now = tangle__clock_precise();
+			if (now - start > TANGLE__SPIN_NS)
+				break;
+		}
+	}
+	atomic_fetch_sub_explicit(&rt->n_spinning, 1, memory_order_relaxed);
+	return found;
 }
 
 void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until)

@@ -267,7 +267,8 @@ void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until)
 			switch_to_task(&w->sched_sp, &w->asan_fake_stack, t, w);
 			continue;
 		}
-		tangle__park(w, until);
+		if (!tangle__spin(w, until))
+			tangle__park(w, until);
 	}
 	if (w->searching) {
 		w->searching = false;

@@ -20,6 +20,17 @@
 #define TANGLE__RUNQ_CAP 256u          /* per worker, power of two */
 #define TANGLE__TICK_MAINTENANCE 61u   /* global queue, timers, clock */
 #define TANGLE__RUNTIME_NAME_MAX 32
+#define TANGLE__SPIN_NS 20000u         /* an idle worker spins this long */
+#define TANGLE__SPIN_LONE_NS 3000u     /* before it steals a lone task */
+
+static inline void tangle__cpu_relax(void)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("pause");
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
 
 /* A worker's local queue: the owner pushes at the tail and pops at the
  * head; thieves take half from the head. head packs (steal << 32 | real):
@@ -127,6 +138,7 @@ struct tangle_runtime {
 	_Atomic bool driver_busy;        /* a worker polls the driver */
 	_Atomic uint32_t n_idle;
 	_Atomic uint32_t n_searching;
+	_Atomic uint32_t n_spinning;     /* idle.c: workers spinning for work */
 
 	/* Task slots and stacks. */
 	tangle_spinlock alloc_lock;
@@ -210,6 +222,9 @@ TANGLE_HIDDEN void tangle__workers_stop(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__notify(struct tangle_runtime *rt);
 /* w found work after it was woken to search: stop counting it. */
 TANGLE_HIDDEN void tangle__end_search(struct tangle_worker *w);
+/* w found no work: spin a little, looking for some (multi-worker
+ * runtimes). True if there may be work now. */
+TANGLE_HIDDEN bool tangle__spin(struct tangle_worker *w, _Atomic uint32_t *until);
 /* Park w until there may be work (polling the driver if nobody does). */
 TANGLE_HIDDEN void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until);
 

@@ -40,22 +40,13 @@ struct tangle_task *tangle__current(void)
 
 /* ---- Spinlocks and futexes ------------------------------------------------ */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-	__asm__ volatile("pause");
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 void tangle__spin_lock_slow(tangle_spinlock *l)
 {
 	unsigned spins = 0;
 	for (;;) {
 		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
 			if (++spins < 128)
-				cpu_relax();
+				tangle__cpu_relax();
 			else
 				sched_yield();
 		}
