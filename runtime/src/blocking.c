@@ -2,6 +2,10 @@
  * blocking.c — the blocking-call pool: threads on demand up to the
  * runtime's limit; a thread idle for POOL_IDLE_SECONDS exits.
  *
+ * Every queued call gets a thread of its own (up to the limit): a thread
+ * is started whenever queued calls outnumber idle threads, since one call
+ * may wait for another (a reader and its writer).
+ *
  * A job lives on the calling task's stack. The task waits for it to finish
  * even when cancelled (fn cannot be interrupted, and the job must outlive
  * it); the cancellation shows at the task's next wait. The pool thread
@@ -115,7 +119,11 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 	p->tail = &job;
 	__atomic_store_n(&rt->blocking_queued, rt->blocking_queued + 1,
 	                 __ATOMIC_RELAXED);
-	bool start = p->idle == 0 && p->threads < p->max;
+	/* Every queued call needs a thread of its own (one call may wait for
+	 * another): start one unless an idle thread is left for it. Counting
+	 * idle threads alone is not enough, as a signalled thread stays idle
+	 * until it runs. */
+	bool start = rt->blocking_queued > p->idle && p->threads < p->max;
 	if (start) {
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);

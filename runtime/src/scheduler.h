@@ -99,7 +99,7 @@ struct tangle_blocking_pool {
 	pthread_cond_t cond;             /* jobs queued, or stopping */
 	pthread_cond_t exited;           /* a pool thread left */
 	struct tangle_blocking_job *head, *tail;
-	unsigned threads, idle, max;
+	unsigned threads, idle, max;     /* (queued jobs: rt->blocking_queued) */
 	bool stopping;
 };
 
