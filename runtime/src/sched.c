@@ -158,12 +158,12 @@ struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
                                          struct tangle_task *t, int action)
 {
 	struct tangle_runtime *rt = w->rt;
-	TANGLE_DBG(DBG_STORE(t->run_ns, t->run_ns + (w->clock - t->last_ran_at)));
 	struct tangle_task *next = NULL;
 	if (!(action == TANGLE__ACT_EXIT && t->sched.main && rt->current_thread))
 		next = pick_next(w);
 	if (!next && action == TANGLE__ACT_YIELD)
-		return w; /* nothing else to run */
+		return w; /* nothing else to run: t's run goes on */
+	TANGLE_DBG(DBG_STORE(t->run_ns, t->run_ns + (w->clock - t->last_ran_at)));
 	w->prev = t;
 	w->prev_action = action;
 	void **fake = action == TANGLE__ACT_EXIT ? NULL : &t->sched.asan_fake_stack;

@@ -375,6 +375,43 @@ static int setup(void **state)
 	return 0;
 }
 
+static void *lone_yielder(void *arg)
+{
+	(void)arg;
+	/* Alone on its worker: every yield comes straight back. */
+	uint64_t end = rt_test_now_ns() + 50000000u;
+	while (rt_test_now_ns() < end)
+		tangle_yield();
+	return NULL;
+}
+
+static void *measure_run_time(void *arg)
+{
+	uint64_t *r = arg;
+	uint64_t t0 = rt_test_now_ns();
+	tangle_task *t = tangle_spawn("yielder", lone_yielder, NULL);
+	struct tangle_task *rec = (struct tangle_task *)t;
+	while (atomic_load(&rec->sched.done) != 1)
+		tangle_sleep_ms(1);
+	r[0] = __atomic_load_n(&rec->run_ns, __ATOMIC_RELAXED);
+	r[1] = rt_test_now_ns() - t0;
+	tangle_join(t, NULL);
+	return NULL;
+}
+
+static void run_time_counts_each_interval_once(void **state)
+{
+	(void)state;
+	/* Its run time cannot exceed the time it lived (a coarse clock: some
+	 * slack), however often it yielded with nothing else to run. */
+	for (unsigned workers = 0; workers <= 2; workers += 2) {
+		uint64_t r[2];
+		rt_test_run(workers, measure_run_time, r);
+		assert_true(r[0] > 0);
+		assert_true(r[0] <= r[1] + 20000000u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +419,7 @@ int main(void)
 		cmocka_unit_test(the_layout_describes_every_field),
 		cmocka_unit_test(a_sleeping_tasks_record_reads_back),
 		cmocka_unit_test(objects_are_listed_in_the_registry),
+		cmocka_unit_test(run_time_counts_each_interval_once),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
