@@ -116,7 +116,8 @@ static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t)
 	});
 }
 
-static void requeue(struct tangle_worker *w, struct tangle_task *t)
+static inline __attribute__((always_inline)) void
+requeue(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
 	                                 memory_order_relaxed));

@@ -28,13 +28,11 @@
 static _Atomic uint64_t next_task_id = 1;
 
 /* Readers stop at the NUL: the bytes after it need not be cleared. */
-static void copy_name(char *dst, const char *src)
+static inline void copy_name(char *dst, const char *src)
 {
-	size_t i = 0;
-	if (src)
-		for (; i + 1 < TANGLE_TASK_NAME_MAX && src[i]; i++)
-			dst[i] = src[i];
-	dst[i] = 0;
+	size_t n = src ? strnlen(src, TANGLE_TASK_NAME_MAX - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = 0;
 }
 
 static void task_finish(struct tangle_task *t, void *result)

@@ -108,9 +108,24 @@ struct tangle_waiter *tangle__waiter_begin(uint8_t kind, uint8_t op,
 {
 	struct tangle_worker *wk = tangle__worker_self();
 	struct tangle_task *t = wk->current;
-	uint64_t deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
-	fill(&t->wait, t, wk->clock, kind, op, object, count, deadline, site);
-	return &t->wait;
+	struct tangle_waiter *w = &t->wait;
+	/* The inline waiter: task is fixed per slot, queue is NULL whenever
+	 * it is out of a queue, value and result are set by their users. */
+	w->next = w->prev = NULL;
+	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
+	                      memory_order_relaxed);
+	w->kind = kind;
+	w->op = op;
+	w->was_queued = 0;
+	w->count = count;
+	w->object = object;
+	w->since = wk->clock;
+	w->deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
+	w->granted_at = 0;
+	w->site = site;
+	w->what = NULL;
+	w->select = NULL;
+	return w;
 }
 
 bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
@@ -125,7 +140,8 @@ bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
 	struct tangle_task *t = w->task;
 	/* Precise for timed waits: must_pass_on compares it with the
 	 * deadline. */
-	w->granted_at = w->deadline ? tangle__clock_precise() : tangle__clock();
+	struct tangle_worker *wk = tangle__worker_self();
+	w->granted_at = w->deadline || !wk ? tangle__clock_precise() : wk->clock;
 	atomic_store_explicit(&w->state, state, memory_order_release);
 	tangle__wake(t);
 	return true;
