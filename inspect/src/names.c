@@ -103,6 +103,23 @@ const char *ti_basename(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* Frontends name a target "CORE (EXE)", "CORE" or "pid N", with paths that
+ * differ between them; JSON keeps base names only: "core (prog)". */
+void ti_fmt_target(char *buf, size_t len, const char *target)
+{
+	size_t n = strlen(target);
+	const char *open = n && target[n - 1] == ')' ? strstr(target, " (") : NULL;
+	if (!open) {
+		snprintf(buf, len, "%s", ti_basename(target));
+		return;
+	}
+	char core[512], exe[512];
+	snprintf(core, sizeof(core), "%.*s", (int)(open - target), target);
+	snprintf(exe, sizeof(exe), "%.*s", (int)(n - (size_t)(open - target) - 3),
+	         open + 2);
+	snprintf(buf, len, "%s (%s)", ti_basename(core), ti_basename(exe));
+}
+
 void ti_fmt_site(char *buf, size_t len, const ti_site *site)
 {
 	buf[0] = 0;

@@ -266,10 +266,13 @@ void ti_json_head(tangle_session *s, FILE *out)
 {
 	fprintf(out, "{\n  \"format\": \"tangle-inspect\",\n  \"version\": %d,\n"
 	        "  \"abi\": \"%u.%u\",\n  \"target\": ", TI_JSON_VERSION, s->major, s->minor);
-	if (s->target) /* the base name: frontends name a core by other paths */
-		ti_json_string(out, ti_basename(s->target));
-	else
+	if (s->target) { /* base names: frontends name a core by other paths */
+		char target[1024];
+		ti_fmt_target(target, sizeof(target), s->target);
+		ti_json_string(out, target);
+	} else {
 		fputs("null", out);
+	}
 	fprintf(out, ",\n  \"now_ns\": %" PRIu64 ",\n  \"now_source\": \"%s\",\n"
 	        "  \"torn\": %s,\n", s->now, s->now_source, s->opt.torn ? "true" : "false");
 }

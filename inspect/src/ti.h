@@ -419,6 +419,7 @@ void ti_fmt_obj(char *buf, size_t len, const tangle_session *s, uint32_t obj);
 void ti_fmt_wait(char *buf, size_t len, const tangle_session *s,
                  const ti_task *t);
 const char *ti_basename(const char *path);
+void ti_fmt_target(char *buf, size_t len, const char *target);
 /* "held by task 13 "b"", "2/4 buffered"... (session.c) */
 void ti_fmt_obj_state(char *buf, size_t len, const tangle_session *s, uint32_t obj);
 uint32_t ti_obj_waiting(const ti_object *o);

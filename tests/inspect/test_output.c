@@ -138,6 +138,37 @@ static void test_json(void **state)
 	tb_free(b);
 }
 
+/* Frontends name one core by different paths; JSON keeps base names. */
+static void test_target_names(void **state)
+{
+	(void)state;
+	static const struct { const char *given, *json; } cases[] = {
+		{"/tmp/run/core (/usr/local/bin/lock-order)",
+		 "\"target\": \"core (lock-order)\""},
+		{"/tmp/run/core", "\"target\": \"core\""},
+		{"pid 4711", "\"target\": \"pid 4711\""},
+		{"odd (name", "\"target\": \"odd (name\""},
+	};
+	tb *b = fx_build();
+	tangle_reader r;
+	tb_reader(b, &r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tangle_session_options o = {.now_kind = TANGLE_NOW_MONO, .now = NOW,
+		                            .target = cases[i].given};
+		tangle_session *s = NULL;
+		tangle_error *err = tangle_session_open(tb_reader_ptr(b), NULL, &o, &s);
+		assert_null(err);
+		int st;
+		char *out = tb_run(s, "triage --json", &st);
+		if (!strstr(out, cases[i].json))
+			fail_msg("target %s: no %s in\n%.200s", cases[i].given,
+			         cases[i].json, out);
+		tangle_inspect_free(out);
+		tangle_session_free(s);
+	}
+	tb_free(b);
+}
+
 static void test_frames(void **state)
 {
 	(void)state;
@@ -264,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_target_names),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_running_frames),
 		cmocka_unit_test(test_commands),
