@@ -130,17 +130,23 @@ class Triage(EngineCommand):
 
 
 class Graph(EngineCommand):
-    """`tangle graph FILE`: the engine renders DOT, this writes it to FILE."""
+    """`tangle graph [OPTIONS] [FILE]`: the engine renders DOT, this writes
+    it to FILE (the last argument, unless it is an option's value)."""
 
     name, short = "graph", "Write the wait-for graph as Graphviz DOT: tangle graph FILE."
 
+    def get_long_help(self):
+        return ("tangle graph [OPTIONS] [FILE]\n\nWrites the wait-for graph (DOT) to FILE; "
+                "without FILE, or with -, prints it. The options are the engine's:\n\n"
+                + _usage(self.name))
+
     def argv(self, args):
-        self.path, rest = None, []
-        for a in args:
-            if self.path is None and not a.startswith("-"):
-                self.path = a
-            else:
-                rest.append(a)
+        self.path, rest = None, list(args)
+        value = len(rest) >= 2 and rest[-2].startswith("--") and "=" not in rest[-2]
+        if rest and not rest[-1].startswith("-") and not value:
+            self.path = rest.pop()
+        elif rest and rest[-1] == "-":
+            rest.pop()
         return ["graph"] + rest
 
     def output(self, result, status, text):

@@ -36,6 +36,7 @@ Invariants:
 """
 
 import gc
+import itertools
 import os
 import struct
 import sys
@@ -169,6 +170,10 @@ listing = True
 # invariants): the base changes with the stop, not when the plugin reloads.
 _bases = {}
 
+# Numbers threads made for bare contexts, never twice in a session: lldb
+# would reuse a thread object (and its registers) it still has at the stop.
+_made = itertools.count(1)
+
 # Plugin objects by process unique id: commands tell from them whether
 # lldb's thread list of this stop came through the plugin (it does not on
 # the first stop of an attach: lldb builds that list before the modules and
@@ -187,7 +192,6 @@ class ThreadModel(object):
         self.by_id = {}
         self.by_saved_sp = {}
         self.infos = []
-        self.made = 0          # threads made for bare contexts
         self.base = TASK_TID_BASE
         models[process.GetUniqueID()] = self
 
@@ -259,8 +263,7 @@ class ThreadModel(object):
             task.tid = self.base + task.id
             self.by_id[task.id] = task
         else:
-            self.made += 1
-            task.tid = UNWIND_TID_BASE + self.made
+            task.tid = UNWIND_TID_BASE + next(_made)
         self.by_tid[task.tid] = task
         if task.saved_sp:
             self.by_saved_sp[task.saved_sp] = task

@@ -17,7 +17,8 @@ COMMANDS = [
     "command script import " + HELPER,
     "tangle tasks", "tangle tasks --group", "tangle tasks --state waiting --name sl*",
     "tangle bt all", "tangle bt 2 3", "tangle locks", "tangle why 3", "tangle deadlocks",
-    "tangle triage", "tangle triage --json", "tangle graph {graph}", "tangle tasks --help",
+    "tangle triage", "tangle triage --json", "tangle graph --stuck-ms 100 {graph}",
+    "tangle graph --stuck-ms 100", "tangle tasks --help",
     "help tangle tasks",
     "thread list", "tangle task 2", "bt", "select-function nap", "frame variable",
     "tangle task 3", "select-function wait_signal", "frame variable", "tangle task 99",
@@ -59,8 +60,10 @@ def check_commands(out, where, graph):
     env.expect(triage, r"#0 wait_signal at lldb_app\.c:38", where + ": triage backtrace")
     env.expect(section(out, "tangle triage --json"), r'"kind": "lost-waker"',
                where + ": triage --json")
-    env.expect(section(out, "tangle graph " + graph), r"wrote the wait-for graph to",
-               where + ": graph FILE")
+    env.expect(section(out, "tangle graph --stuck-ms 100 " + graph),
+               r"wrote the wait-for graph to", where + ": graph OPTIONS FILE")
+    env.expect(section(out, "tangle graph --stuck-ms 100"), r"^digraph tangle \{",
+               where + ": graph without FILE prints it")
     try:
         with open(graph) as f:
             dot = f.read()
@@ -102,7 +105,8 @@ check_commands(core_out, "core", graph)
 # Task threads off: lldb's thread list has only the real threads, yet the
 # engine's backtraces and `tangle task` still get lldb's frames (a thread is
 # made for the one task asked about).
-out = env.lldb(["tangle threads off", "thread list", "tangle bt 2", "tangle task 2", "bt",
+out = env.lldb(["tangle threads off", "thread list", "tangle bt 2", "tangle threads off",
+                "tangle bt 3", "tangle task 2", "bt",
                 "command script import " + HELPER, "select-function nap", "frame variable",
                 "tangle threads on", "thread list"],
                [exe, "-c", core], name="threads-off")
@@ -110,6 +114,8 @@ env.expect(section(out, "tangle threads off"), r"task threads are off", "off: sa
 env.expect_not(section(out, "thread list"), r"task \d", "off: no task threads listed")
 env.expect(section(out, "tangle bt 2"), r"#0 nap at lldb_app\.c:21\s+<- awaiting sleep",
            "off: tangle bt still has lldb's frames")
+env.expect(section(out, "tangle bt 3"), r"#0 wait_signal at lldb_app\.c:38",
+           "off: after a plugin reload, another task's frames (not the thread made before)")
 env.expect(section(out, "tangle task 2"), r"name = 'task 2 sleeper'",
            "off: tangle task makes the task's thread")
 env.expect(section(out, "bt"), r"lldb_app`nap\(seconds=3600\)", "off: bt of that thread")
