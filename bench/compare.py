@@ -30,6 +30,7 @@ ROOT = os.path.dirname(HERE)
 TOKIO_DIR = os.path.join(HERE, "peers", "tokio")
 LINE = re.compile(r"^bench (\S+) median_ns=([\d.]+) min_ns=([\d.]+) reps=(\d+) iters=(\d+)$")
 VARIANTS = ("tangle", "nodebug", "tokio")
+TIMEOUT_S = 60  # per program run; a run far slower than calibrated is a result too
 
 
 def log(msg):
@@ -71,7 +72,12 @@ def bench_names(progs, filters):
 
 def run_one(cmd, name, env):
     """One run of one benchmark: (median, min) ns/op, or None if it failed."""
-    proc = subprocess.run(cmd + [name], capture_output=True, text=True, env=env)
+    try:
+        proc = subprocess.run(cmd + [name], capture_output=True, text=True, env=env,
+                              timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        log(f"   {os.path.basename(cmd[0])} {name}: no result (over {TIMEOUT_S} s)")
+        return None
     for line in proc.stdout.splitlines():
         m = LINE.match(line)
         if m and m.group(1) == name:

@@ -81,12 +81,27 @@ static void *measure(void *arg)
 	if (reps > BENCH_MAX_REPS)
 		reps = BENCH_MAX_REPS;
 
-	uint64_t n = bench_env("BENCH_ITERS", 0);
-	if (n == 0)
-		n = calibrate(b->fn, target_ns);
+	uint64_t fixed = bench_env("BENCH_ITERS", 0);
+	uint64_t n = fixed ? fixed : calibrate(b->fn, target_ns);
 	double per_op[BENCH_MAX_REPS];
-	for (uint64_t i = 0; i < reps; i++)
-		per_op[i] = (double)b->fn(n) / (double)n;
+	for (uint64_t i = 0, rescales = 0; i < reps; i++) {
+		double t = (double)b->fn(n);
+		per_op[i] = t / (double)n;
+		/* A run far from the target means the calibration saw
+		 * another mode than the runs do (multi-worker benchmarks
+		 * spread over the workers only in long runs): scale n and
+		 * start the repetitions again, a few times at most. */
+		if (!fixed && (t < target_ns / 4 || t > target_ns * 4) &&
+		    rescales < 3) {
+			/* Up by 4x at most: the other mode may be far slower. */
+			double f = target_ns / (t > 1 ? t : 1);
+			n = (uint64_t)((double)n * (f > 4 ? 4 : f));
+			if (n < 16)
+				n = 16;
+			rescales++;
+			i = (uint64_t)-1;
+		}
+	}
 	qsort(per_op, reps, sizeof per_op[0], cmp_double);
 	double median = reps % 2 ? per_op[reps / 2]
 	                         : (per_op[reps / 2 - 1] + per_op[reps / 2]) / 2;

@@ -70,13 +70,22 @@ where
 {
     let target_ns = env_u64("BENCH_TARGET_MS", 300) as f64 * 1e6;
     let reps = env_u64("BENCH_REPS", 5).max(1) as usize;
-    let n = match env_u64("BENCH_ITERS", 0) {
-        0 => calibrate(rt, &body, target_ns),
-        n => n,
-    };
-    let mut per_op: Vec<f64> = (0..reps)
-        .map(|_| run_task(rt, &body, n).as_nanos() as f64 / n as f64)
-        .collect();
+    let fixed = env_u64("BENCH_ITERS", 0);
+    let mut n = if fixed == 0 { calibrate(rt, &body, target_ns) } else { fixed };
+    let mut per_op: Vec<f64> = Vec::with_capacity(reps);
+    let mut rescales = 0;
+    while per_op.len() < reps {
+        let t = run_task(rt, &body, n).as_nanos() as f64;
+        per_op.push(t / n as f64);
+        // A run far from the target: the calibration saw another mode
+        // than the runs do; scale n and start again (as harness.c).
+        if fixed == 0 && (t < target_ns / 4.0 || t > target_ns * 4.0) && rescales < 3 {
+            // Up by 4x at most: the other mode may be far slower.
+            n = ((n as f64) * (target_ns / t.max(1.0)).min(4.0)).max(16.0) as u64;
+            rescales += 1;
+            per_op.clear();
+        }
+    }
     per_op.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let median = if reps % 2 == 1 {
         per_op[reps / 2]
