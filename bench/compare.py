@@ -44,7 +44,7 @@ def build(build_dir, build_type):
                     "-DTANGLE_BUILD_EXAMPLES=OFF", "-DTANGLE_BUILD_INSPECT=OFF",
                     "-DTANGLE_SANITIZE="], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", build_dir, "-j2", "--target",
-                    "tangle_bench", "tangle_bench_nodebug"], check=True)
+                    "tangle_bench", "tangle_bench_nodebug"], check=True, stdout=sys.stderr)
     log("== building tokio's benchmarks (offline, release)")
     # cargo reads bench/peers/tokio/.cargo/config.toml (the offline source
     # replacement) because it runs from that directory.
