@@ -191,10 +191,16 @@ static int wait_events(struct tangle_runtime *rt, struct epoll_event *ev, int ma
 	if (!block)
 		return epoll_wait(rt->epfd, ev, max, 0);
 	uint64_t nd = atomic_load(&rt->next_deadline);
-	if (!nd)
+	/* While a worker is busy, a task may wait in its queue without a
+	 * wake-up (idle.c): look again every TANGLE__WATCH_NS. */
+	bool busy = atomic_load_explicit(&rt->n_idle, memory_order_relaxed) <
+	            rt->worker_count;
+	if (!nd && !busy)
 		return epoll_wait(rt->epfd, ev, max, -1);
 	uint64_t now = tangle__clock_precise();
-	uint64_t d = nd > now ? nd - now : 0;
+	uint64_t d = !nd ? TANGLE__WATCH_NS : nd > now ? nd - now : 0;
+	if (busy && d > TANGLE__WATCH_NS)
+		d = TANGLE__WATCH_NS;
 	struct timespec ts = {.tv_sec = (time_t)(d / 1000000000u),
 	                      .tv_nsec = (long)(d % 1000000000u)};
 	int n = epoll_pwait2(rt->epfd, ev, max, &ts, NULL);

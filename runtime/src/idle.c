@@ -3,11 +3,18 @@
  *
  * Invariants
  *  - At most one idle worker polls the driver (rt->driver_busy, rt->poller);
- *    the other idle workers sleep on their futex word (rt->sleepers).
+ *    the other idle workers sleep on their futex word (rt->sleepers). A
+ *    poller that leaves to run tasks wakes a sleeper to take its place,
+ *    so while any worker is idle, one polls.
  *  - A worker registers as idle (n_idle) before it checks the queues a last
- *    time, and whoever queues work checks n_idle after queuing it (seq_cst
- *    on both sides), so work is never left behind while every worker
- *    sleeps.
+ *    time, and whoever queues work on the global queue checks n_idle after
+ *    queuing it (seq_cst on both sides), so work is never left behind
+ *    while every worker sleeps. A worker queuing on its own local queue
+ *    skips the fence (tangle__notify_local), and skips the wake entirely
+ *    for a lone task: it runs that queue itself before it may park, so a
+ *    missed wake costs parallelism only, never the task. To bound that
+ *    cost, the poller wakes every TANGLE__WATCH_NS while some worker is
+ *    busy (driver.c) and takes what it finds.
  *  - n_searching counts workers woken to look for work; while one searches,
  *    nobody else is woken (tokio's throttle); the last one to find work
  *    wakes the next (tangle__end_search).
@@ -49,6 +56,11 @@ static void notify_one(struct tangle_runtime *rt)
 void tangle__notify(struct tangle_runtime *rt)
 {
 	atomic_thread_fence(memory_order_seq_cst);
+	tangle__notify_local(rt);
+}
+
+void tangle__notify_local(struct tangle_runtime *rt)
+{
 	if (!atomic_load_explicit(&rt->n_idle, memory_order_relaxed))
 		return;
 	if (atomic_load_explicit(&rt->n_searching, memory_order_relaxed))
@@ -64,13 +76,18 @@ void tangle__end_search(struct tangle_worker *w)
 }
 
 
-static bool has_work(struct tangle_runtime *rt)
+/* Work for w before it sleeps: the global queue, or a surplus in another
+ * worker's queue (a lone task is its owner's, see tangle__schedule). */
+static bool has_work(struct tangle_worker *w)
 {
+	struct tangle_runtime *rt = w->rt;
 	if (__atomic_load_n(&rt->global_len, __ATOMIC_SEQ_CST))
 		return true;
-	for (uint32_t i = 0; i < rt->worker_count; i++)
-		if (!tangle__runq_empty(&rt->workers[i]))
+	for (uint32_t i = 0; i < rt->worker_count; i++) {
+		struct tangle_worker *v = &rt->workers[i];
+		if (tangle__runq_len(v) >= (v == w ? 1u : 2u))
 			return true;
+	}
 	return false;
 }
 
@@ -121,20 +138,25 @@ bool tangle__spin(struct tangle_worker *w, _Atomic uint32_t *until)
 		w->searching = true;
 		atomic_fetch_add(&rt->n_searching, 1);
 	}
+	/* Look at the others' queues only every TANGLE__SPIN_POLL_NS: each
+	 * look pulls their cache lines over, which the owners pay for on
+	 * their next push or pop. */
 	bool found = false;
 	struct watch lone = {0};
-	uint64_t start = tangle__clock_precise(), now = start;
-	for (uint32_t i = 1;; i++) {
-		if (work_to_take(w, &lone, now) || tangle__must_stop(rt, until)) {
-			found = true;
-			break;
-		}
-		tangle__cpu_relax();
-		if (!(i % 16)) {
-			now = tangle__clock_precise();
-			if (now - start > TANGLE__SPIN_NS)
+	uint64_t start = tangle__clock_precise(), now = start, looked = 0;
+	for (;;) {
+		if (now - looked >= TANGLE__SPIN_POLL_NS) {
+			looked = now;
+			if (work_to_take(w, &lone, now) || tangle__must_stop(rt, until)) {
+				found = true;
 				break;
+			}
 		}
+		if (now - start > TANGLE__SPIN_NS)
+			break;
+		for (int i = 0; i < 8; i++)
+			tangle__cpu_relax();
+		now = tangle__clock_precise();
 	}
 	atomic_fetch_sub_explicit(&rt->n_spinning, 1, memory_order_relaxed);
 	return found;
@@ -170,7 +192,7 @@ void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until)
 	tangle__spin_unlock(&rt->idle_lock);
 	atomic_thread_fence(memory_order_seq_cst);
 
-	bool work = has_work(rt) || tangle__must_stop(rt, until);
+	bool work = has_work(w) || tangle__must_stop(rt, until);
 	if (poller) {
 		if (!work) {
 			TANGLE_DBG(atomic_store_explicit(&w->state,
@@ -187,10 +209,9 @@ void tangle__park(struct tangle_worker *w, _Atomic uint32_t *until)
 		else
 			atomic_fetch_sub(&rt->n_idle, 1);
 		rt->poller_poked = false;
-		/* Leaving the driver with timers or I/O pending while others
-		 * sleep: wake one, so that someone polls when it idles. */
-		if (rt->sleepers &&
-		    (atomic_load(&rt->next_deadline) || atomic_load(&rt->io_waiters))) {
+		/* Leaving the driver while others sleep: wake one to poll in
+		 * our place (timers, I/O, and the watch over lone tasks). */
+		if (rt->sleepers) {
 			handoff = rt->sleepers;
 			rt->sleepers = handoff->idle_next;
 			atomic_fetch_sub(&rt->n_idle, 1);

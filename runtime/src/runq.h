@@ -26,18 +26,19 @@ static inline uint64_t tangle__runq_pack(uint32_t steal, uint32_t real)
 	return (uint64_t)steal << 32 | real;
 }
 
-/* Owner only. False when the queue is full. */
-static inline bool tangle__runq_push(struct tangle_worker *w, struct tangle_task *t)
+/* Owner only. The queue's length with t, or 0 when it is full. */
+static inline uint32_t tangle__runq_push(struct tangle_worker *w, struct tangle_task *t)
 {
 	struct tangle_runq *q = &w->q;
 	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
 	uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
 	if (tail - (uint32_t)(head >> 32) >= TANGLE__RUNQ_CAP)
-		return false;
+		return 0;
 	atomic_store_explicit(&q->buf[tail & TANGLE__RUNQ_MASK], t, memory_order_relaxed);
 	atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
-	TANGLE_DBG(DBG_STORE(w->queue_len, tail + 1 - (uint32_t)head));
-	return true;
+	uint32_t len = tail + 1 - (uint32_t)head;
+	TANGLE_DBG(DBG_STORE(w->queue_len, len));
+	return len;
 }
 
 /* Owner only. */
@@ -74,11 +75,16 @@ static inline struct tangle_task *tangle__runq_pop(struct tangle_worker *w)
 }
 
 /* Any thread; a hint. */
-static inline bool tangle__runq_empty(struct tangle_worker *w)
+static inline uint32_t tangle__runq_len(struct tangle_worker *w)
 {
 	uint64_t head = atomic_load_explicit(&w->q.head, memory_order_acquire);
 	uint32_t tail = atomic_load_explicit(&w->q.tail, memory_order_acquire);
-	return (uint32_t)head == tail;
+	return tail - (uint32_t)head;
+}
+
+static inline bool tangle__runq_empty(struct tangle_worker *w)
+{
+	return tangle__runq_len(w) == 0;
 }
 
 /* runq.c */

@@ -240,10 +240,19 @@ void tangle__schedule(struct tangle_worker *w, struct tangle_task *t)
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
 	                                 memory_order_relaxed));
 	if (w && w->rt == rt && w->in_loop) {
-		if (unlikely(!tangle__runq_push(w, t)))
-			tangle__runq_spill(w, t);
-		if (rt->worker_count > 1)
-			tangle__notify(rt);
+		uint32_t len = tangle__runq_push(w, t);
+		if (likely(len)) {
+			/* A lone task is left to this worker, which runs it at
+			 * its next switch: waking another worker for it would
+			 * mostly find it gone (a task that wakes or spawns one
+			 * and then waits). Spinning workers, and the poller's
+			 * watch while the runtime is busy, take it if it stays. */
+			if (len >= 2 && rt->worker_count > 1)
+				tangle__notify_local(rt);
+			return;
+		}
+		tangle__runq_spill(w, t); /* onto the global queue */
+		tangle__notify(rt);
 		return;
 	}
 	tangle__global_push(rt, t);

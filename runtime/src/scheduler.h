@@ -21,7 +21,9 @@
 #define TANGLE__TICK_MAINTENANCE 61u   /* global queue, timers, clock */
 #define TANGLE__RUNTIME_NAME_MAX 32
 #define TANGLE__SPIN_NS 20000u         /* an idle worker spins this long */
+#define TANGLE__SPIN_POLL_NS 1000u     /* between its looks at the queues */
 #define TANGLE__SPIN_LONE_NS 3000u     /* before it steals a lone task */
+#define TANGLE__WATCH_NS 1000000u      /* the poller's look while others run */
 
 static inline void tangle__cpu_relax(void)
 {
@@ -218,8 +220,12 @@ TANGLE_HIDDEN int tangle__workers_start(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__workers_stop(struct tangle_runtime *rt);
 
 /* idle.c */
-/* Wake an idle worker if one may be needed. */
+/* Wake an idle worker if one may be needed, after queuing work on the
+ * global queue (a full fence orders the queuing before the check). */
 TANGLE_HIDDEN void tangle__notify(struct tangle_runtime *rt);
+/* The same after queuing work on the calling worker's own local queue:
+ * no fence (a missed wake only delays a steal; the owner runs it). */
+TANGLE_HIDDEN void tangle__notify_local(struct tangle_runtime *rt);
 /* w found work after it was woken to search: stop counting it. */
 TANGLE_HIDDEN void tangle__end_search(struct tangle_worker *w);
 /* w found no work: spin a little, looking for some (multi-worker

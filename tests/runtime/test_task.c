@@ -267,6 +267,44 @@ static void calls_outside_a_task_fail(void **state)
 	assert_non_null(tangle_strerror(12345));
 }
 
+struct hog {
+	_Atomic int ran;
+	_Atomic uint64_t ran_at;
+};
+
+static void *note_run(void *arg)
+{
+	struct hog *h = arg;
+	atomic_store(&h->ran_at, rt_test_now_ns());
+	atomic_store(&h->ran, 1);
+	return NULL;
+}
+
+static void *hog_body(void *arg)
+{
+	(void)arg;
+	/* A task spawned (or woken) by a task that then computes without
+	 * switching is not stuck behind it: another worker takes it soon. */
+	for (int round = 0; round < 3; round++) {
+		struct hog h = {0};
+		tangle_sleep_ms(5); /* let the other worker settle down */
+		uint64_t t0 = rt_test_now_ns();
+		tangle_task *t = tangle_spawn("behind", note_run, &h);
+		while (!atomic_load(&h.ran) && rt_test_now_ns() - t0 < 2000000000u)
+			; /* compute, never switching */
+		assert_true(atomic_load(&h.ran));
+		assert_true(atomic_load(&h.ran_at) - t0 < 200000000u);
+		tangle_join(t, NULL);
+	}
+	return NULL;
+}
+
+static void a_task_behind_a_busy_worker_runs_elsewhere(void **state)
+{
+	(void)state;
+	rt_test_run(2, hog_body, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +317,7 @@ int main(void)
 		cmocka_unit_test(tasks_have_ids_and_names),
 		cmocka_unit_test(bad_use_returns_errors),
 		cmocka_unit_test(calls_outside_a_task_fail),
+		cmocka_unit_test(a_task_behind_a_busy_worker_runs_elsewhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
