@@ -273,12 +273,17 @@ void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until)
 		if (t) {
 			if (w->searching)
 				tangle__end_search(w);
+			w->ran = true;
 			resume_prep(w, t);
 			switch_to_task(&w->sched_sp, &w->asan_fake_stack, t, w);
 			continue;
 		}
-		if (!tangle__spin(w, until))
+		/* Spin only when out of work after running some: not after a
+		 * look that found nothing (the poller's watch). */
+		if (!w->ran || !tangle__spin(w, until)) {
+			w->ran = false;
 			tangle__park(w, until);
+		}
 	}
 	if (w->searching) {
 		w->searching = false;

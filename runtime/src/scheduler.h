@@ -63,6 +63,7 @@ struct tangle_worker {
 	uint32_t tick;
 	uint32_t rand;
 	bool searching;                  /* woken to look for work */
+	bool ran;                        /* ran a task since it last parked */
 	bool in_loop;                    /* its scheduler loop is running */
 	bool solo;                       /* the runtime's only worker */
 	_Atomic uint32_t sleeping;       /* futex word while parked */
