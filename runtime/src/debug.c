@@ -203,8 +203,10 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_SPAN, TANGLE_DF_SPAN_ENTERED_AT, SP_T, entered_at)
 
 
-static const struct tangle_debug_layout layout_template[] = {LAYOUT_ENTRIES};
-#define LAYOUT_COUNT (sizeof layout_template / sizeof layout_template[0])
+/* Counted from the list itself (a compound literal only sizeof sees). */
+#define LAYOUT_COUNT                                                           \
+	(sizeof((struct tangle_debug_layout[]){LAYOUT_ENTRIES}) /              \
+	 sizeof(struct tangle_debug_layout))
 _Static_assert(LAYOUT_COUNT == LAYOUT_N, "LAYOUT_N must count the entries");
 
 #if defined(__x86_64__)

@@ -49,7 +49,7 @@ static void *thread_fire(void *arg)
 static void *thread_wake_body(void *arg)
 {
 	(void)arg;
-	struct event e = {0};
+	struct event e = {.waker = NULL};
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, thread_fire, &e), 0);
 	atomic_store(&e.waker, tangle_waker_current());
@@ -83,7 +83,7 @@ static void *park_until_go(void *arg)
 static void *record_body(void *arg)
 {
 	(void)arg;
-	struct parked p = {0};
+	struct parked p = {.waker = NULL};
 	tangle_task *t = tangle_spawn("parker", park_until_go, &p);
 	while (!atomic_load(&p.waker) ||
 	       atomic_load(&t->state) != TANGLE_DEBUG_TASK_WAITING)
@@ -112,7 +112,7 @@ static void *woken_by_body(void *arg)
 {
 	(void)arg;
 	/* Current-thread: woken_by names the waking task. */
-	struct parked p = {0};
+	struct parked p = {.waker = NULL};
 	tangle_task *t = tangle_spawn("parker", park_until_go, &p);
 	while (!atomic_load(&p.waker))
 		tangle_yield();
@@ -141,7 +141,7 @@ static void *stale_body(void *arg)
 {
 	(void)arg;
 	/* A waker that outlives its task does nothing. */
-	struct parked p = {0};
+	struct parked p = {.waker = NULL};
 	tangle_task *t = tangle_spawn("short", park_until_go, &p);
 	while (!atomic_load(&p.waker))
 		tangle_yield();
@@ -237,7 +237,7 @@ static void *keeps_body(void *arg)
 	(void)arg;
 	/* A waker that outlives its task keeps the task's record: the slot
 	 * is not reused, and its count stays 1 until the drop. */
-	struct parked p = {0};
+	struct parked p = {.waker = NULL};
 	tangle_task *t = tangle_spawn("short", park_until_go, &p);
 	while (!atomic_load(&p.waker))
 		tangle_yield();
