@@ -59,6 +59,20 @@ static void set_frame(tangle_frame *f, uint64_t pc, const char *function,
 	copy(f->file, sizeof f->file, file);
 }
 
+/* The compile unit holding at. dwfl_module_addrdie finds it through
+ * .debug_aranges, which clang does not emit by default (and elfutils 0.188
+ * does not build from the units' ranges): then ask every unit. */
+static Dwarf_Die *unit_of(Dwfl_Module *mod, Dwarf_Addr at, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, bias);
+	if (cu)
+		return cu;
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, at - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
 int cli_symbolize(Dwfl *dwfl, uint64_t pc, int return_address,
                   tangle_frame *out, int max)
 {
@@ -72,18 +86,24 @@ int cli_symbolize(Dwfl *dwfl, uint64_t pc, int return_address,
 	}
 
 	/* The innermost position, from the line table. */
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = unit_of(mod, at, &bias);
 	const char *file = NULL;
 	int line = 0;
 	Dwfl_Line *l = dwfl_module_getsrc(mod, at);
-	if (l)
+	Dwarf_Line *dl = !l && cu ? dwarf_getsrc_die(cu, at - bias) : NULL;
+	if (l) {
 		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	} else if (dl) {
+		file = dwarf_linesrc(dl, NULL, NULL);
+		if (dwarf_lineno(dl, &line) != 0)
+			line = 0;
+	}
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *symname = dwfl_module_addrinfo(mod, at, &off, &sym, NULL,
 	                                           NULL, NULL);
 
-	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias);
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cu ? dwarf_getscopes(cu, at - bias, &scopes) : 0;
 	int n = 0;

@@ -25,8 +25,8 @@
 #include "symbols.h"
 #include "target.h"
 
-static char dir[256], core[512], dir2[256], core2[512];
-static struct fixture fx, fx2;
+static char dir[256], core[512], dir2[256], core2[512], dir3[256], core3[512];
+static struct fixture fx, fx2, fx3;
 
 static int setup(void **state)
 {
@@ -38,6 +38,10 @@ static int setup(void **state)
 	    fixture_start(CLI_FIXTURE_STRIPPED, NULL, dir2, &fx2) != 0 ||
 	    fixture_dump(&fx2, dir2, core2) != 0)
 		return -1;
+	if (scratch_dir(dir3) != 0 ||
+	    fixture_start(CLI_FIXTURE_NOARANGES, NULL, dir3, &fx3) != 0 ||
+	    fixture_dump(&fx3, dir3, core3) != 0)
+		return -1;
 	return 0;
 }
 
@@ -46,6 +50,7 @@ static int teardown(void **state)
 	(void)state;
 	scratch_remove(dir);
 	scratch_remove(dir2);
+	scratch_remove(dir3);
 	return 0;
 }
 
@@ -129,6 +134,20 @@ static void unwinds_a_thread(void **state)
 	assert_int_equal(t.unwinder.thread(t.unwinder.ctx, (uint32_t)fx.tid, f, 2), 2);
 	/* No such thread. */
 	assert_int_equal(t.unwinder.thread(t.unwinder.ctx, 999999, f, 8), -1);
+	cli_target_close(&t);
+}
+
+/* clang emits no .debug_aranges by default: lines and inlined calls are
+ * found all the same. */
+static void unwinds_a_thread_without_aranges(void **state)
+{
+	(void)state;
+	struct cli_target t;
+	open_target(&t, core3);
+	tangle_frame f[CLI_MAX_FRAMES];
+	int n = t.unwinder.thread(t.unwinder.ctx, (uint32_t)fx3.tid, f, CLI_MAX_FRAMES);
+	assert_true(n > 3);
+	check_fixture_stack(f, n, fx3.line);
 	cli_target_close(&t);
 }
 
@@ -234,6 +253,7 @@ int main(void)
 		cmocka_unit_test(finds_symbols),
 		cmocka_unit_test(finds_the_root_of_a_stripped_program),
 		cmocka_unit_test(unwinds_a_thread),
+		cmocka_unit_test(unwinds_a_thread_without_aranges),
 		cmocka_unit_test(unwinds_a_task_from_its_context),
 		cmocka_unit_test(survives_bad_contexts),
 	};
