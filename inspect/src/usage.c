@@ -11,6 +11,7 @@ struct usage {
 	const char *text;
 };
 
+/* Every command but help takes them (they decide what is a finding). */
 #define THRESHOLDS \
 	"  --blocked-ms N     blocked-executor after N ms on one task (500)\n" \
 	"  --held-ms N        lock-held-across-await after N ms (1000)\n" \
@@ -27,26 +28,29 @@ static const struct usage usages[] = {
 	 THRESHOLDS},
 	{"tasks",
 	 "usage: tasks [--state S[,S...]] [--name GLOB] [--label K=V] [--group]\n"
-	 "             [--limit N] [--json]\n"
+	 "             [--limit N] [--json] [thresholds]\n"
 	 "  One line per task: id, state, how long, what it waits for, where, name.\n"
 	 "  --state S          runnable, running, waiting, done, cancelled\n"
 	 "  --name GLOB        task names matching a shell pattern\n"
 	 "  --label K=V        tasks with that label\n"
 	 "  --group            one line per wait site and state, with counts\n"
 	 "  --limit N          at most N lines (default: all)\n"
-	 "  --json             {\"tasks\": [...]} with every field\n"},
+	 "  --json             {\"tasks\": [...]} with every field\n"
+	 THRESHOLDS},
 	{"bt",
-	 "usage: bt [ID...|all] [--all]\n"
+	 "usage: bt [ID...|all] [--all] [thresholds]\n"
 	 "  Async backtraces: each task's own frames, the frame where it waits\n"
 	 "  marked with what it waits for, its spans, labels and holds. Running\n"
 	 "  tasks show their worker thread. Without IDs: every task.\n"
-	 "  --all              keep the runtime's own frames (tangle_*)\n"},
+	 "  --all              keep the runtime's own frames (tangle_*)\n"
+	 THRESHOLDS},
 	{"locks",
-	 "usage: locks [--kind K] [--json]\n"
+	 "usage: locks [--kind K] [--json] [thresholds]\n"
 	 "  Every mutex, rwlock, semaphore, channel and notify: holder, waiters,\n"
 	 "  hand-off, counters and where it was created.\n"
 	 "  --kind K           mutex, rwlock, semaphore, channel or notify\n"
-	 "  --json             {\"objects\": [...]}\n"},
+	 "  --json             {\"objects\": [...]}\n"
+	 THRESHOLDS},
 	{"why",
 	 "usage: why ID [--json] [thresholds]\n"
 	 "  The wait chain of task ID: what it waits for, who holds that, what\n"
@@ -54,13 +58,15 @@ static const struct usage usages[] = {
 	 "  --json             {\"task\": ..., \"cycle\": ..., \"chain\": [...]}\n"
 	 THRESHOLDS},
 	{"deadlocks",
-	 "usage: deadlocks [--json]\n"
+	 "usage: deadlocks [--json] [thresholds]\n"
 	 "  Only the deadlock findings (cycles, and programs where every task\n"
-	 "  waits on the others with nothing left to wake them).\n"},
+	 "  waits on the others with nothing left to wake them).\n"
+	 THRESHOLDS},
 	{"graph",
 	 "usage: graph [thresholds]\n"
 	 "  The wait-for graph in Graphviz DOT (tasks in findings in red);\n"
-	 "  render with: dot -Tsvg\n"},
+	 "  render with: dot -Tsvg\n"
+	 THRESHOLDS},
 	{"help",
 	 "usage: help [COMMAND]\n"
 	 "  This text, or one command's.\n"},
