@@ -22,16 +22,7 @@ static void report(tangle_session *s, uint32_t ti, uint32_t oi, uint64_t at)
 	f->duration = ti_age(s, at);
 	ti_finding_tasks(s, f, &ti, 1);
 	ti_finding_objs(s, f, &oi, 1);
-	uint32_t first = TI_NONE;
-	for (uint32_t k = 0; k < o->nq1; k++) {
-		const ti_wait *w = o->q1[k];
-		if (w->state != TANGLE_DEBUG_WAITER_WAITING || w->task == TI_NONE)
-			continue;
-		if (first == TI_NONE)
-			first = w->task;
-		f->behind++;
-		ti_finding_tasks(s, f, &w->task, 1);
-	}
+	uint32_t first = ti_finding_queue(s, f, oi);
 	int cyc;
 	f->nchain = ti_chain(s, &s->FA, first != TI_NONE ? first : ti, &f->chain, &cyc);
 	char dur[32];

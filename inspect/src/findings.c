@@ -84,6 +84,22 @@ void ti_finding_tasks(tangle_session *s, ti_finding *f, const uint32_t *t,
 	f->tasks = a;
 }
 
+uint32_t ti_finding_queue(tangle_session *s, ti_finding *f, uint32_t obj)
+{
+	const ti_object *o = &s->objs[obj];
+	uint32_t first = TI_NONE;
+	for (uint32_t k = 0; k < o->nq1; k++) {
+		const ti_wait *w = o->q1[k];
+		if (w->state != TANGLE_DEBUG_WAITER_WAITING || w->task == TI_NONE)
+			continue;
+		if (first == TI_NONE)
+			first = w->task;
+		f->behind++;
+		ti_finding_tasks(s, f, &w->task, 1);
+	}
+	return first;
+}
+
 void ti_finding_objs(tangle_session *s, ti_finding *f, const uint32_t *o,
                      uint32_t n)
 {

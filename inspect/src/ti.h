@@ -382,6 +382,9 @@ void ti_finding_tasks(tangle_session *s, ti_finding *f, const uint32_t *t,
                       uint32_t n);
 void ti_finding_objs(tangle_session *s, ti_finding *f, const uint32_t *o,
                      uint32_t n);
+/* Adds the tasks still waiting in obj's queue to f (counted in behind);
+ * returns the first of them, or TI_NONE. */
+uint32_t ti_finding_queue(tangle_session *s, ti_finding *f, uint32_t obj);
 void ti_finding_sign_keys(ti_finding *f, const char *const *keys, uint32_t n);
 void ti_sort_keys(const char **keys, uint32_t n);
 const char *ti_task_fn(const tangle_session *s, uint32_t t);
