@@ -65,7 +65,7 @@ static inline void transferred(struct tangle_chan *ch, uint64_t from,
 			DBG_STORE(ch->obj.last_sender, from);
 		if (to)
 			DBG_STORE(ch->obj.last_receiver, to);
-		DBG_STORE(ch->obj.acquisitions, DBG_LOAD(ch->obj.acquisitions) + 1);
+		DBG_INC(ch->obj.acquisitions);
 	});
 }
 
@@ -267,7 +267,7 @@ static int op(tangle_chan *ch, void *value, bool send, int64_t timeout_ms,
 		timeout_ms, site);
 	w->value = value;
 	tangle__waitq_push(send ? &ch->obj.waiters : &ch->obj.waiters2, w);
-	TANGLE_DBG(DBG_STORE(ch->obj.contentions, DBG_LOAD(ch->obj.contentions) + 1));
+	TANGLE_DBG(DBG_INC(ch->obj.contentions));
 	tangle__spin_unlock(&ch->obj.lock);
 
 	switch (tangle__waiter_wait(w)) {

@@ -54,7 +54,7 @@ static inline void claimed(struct mutex *m, struct tangle_task *t,
 	TANGLE_DBG({
 		DBG_STORE(m->obj.owner_id, t->id);
 		DBG_STORE(m->obj.owner_since, now);
-		DBG_STORE(m->obj.acquisitions, DBG_LOAD(m->obj.acquisitions) + 1);
+		DBG_INC(m->obj.acquisitions);
 		tangle__hold_push(t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, now, site);
 	});
 }
@@ -220,7 +220,7 @@ static __attribute__((noinline)) int lock_slow(struct mutex *m, struct tangle_ta
 	struct tangle_waiter *w = tangle__waiter_begin(
 		TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, 1, timeout_ms, site);
 	tangle__waitq_push(&m->obj.waiters, w);
-	TANGLE_DBG(DBG_STORE(m->obj.contentions, DBG_LOAD(m->obj.contentions) + 1));
+	TANGLE_DBG(DBG_INC(m->obj.contentions));
 	tangle__spin_unlock(&m->obj.lock);
 
 	uint8_t state = tangle__waiter_wait(w);

@@ -41,7 +41,7 @@ static void set_permit(struct notify *n, bool v)
 static inline void counted(struct notify *n)
 {
 	(void)n;
-	TANGLE_DBG(DBG_STORE(n->obj.acquisitions, DBG_LOAD(n->obj.acquisitions) + 1));
+	TANGLE_DBG(DBG_INC(n->obj.acquisitions));
 }
 
 int tangle_notify_init_at(tangle_notify *pn, const char *name,
@@ -95,7 +95,7 @@ int tangle_notify_wait_at(tangle_notify *pn, int64_t timeout_ms,
 		TANGLE_DEBUG_WAIT_NOTIFY, TANGLE_DEBUG_OP_WAIT, n, 0, timeout_ms,
 		site);
 	tangle__waitq_push(&n->obj.waiters, w);
-	TANGLE_DBG(DBG_STORE(n->obj.contentions, DBG_LOAD(n->obj.contentions) + 1));
+	TANGLE_DBG(DBG_INC(n->obj.contentions));
 	tangle__spin_unlock(&n->obj.lock);
 
 	uint8_t state = tangle__waiter_wait(w);

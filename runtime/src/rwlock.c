@@ -123,7 +123,7 @@ static void claimed(struct rwlock *l, struct tangle_task *t, bool write,
 static inline void counted(struct rwlock *l)
 {
 	(void)l;
-	TANGLE_DBG(DBG_STORE(l->obj.acquisitions, DBG_LOAD(l->obj.acquisitions) + 1));
+	TANGLE_DBG(DBG_INC(l->obj.acquisitions));
 }
 
 /* Try to take it at once; under the lock. */
@@ -177,7 +177,7 @@ static int acquire(tangle_rwlock *pl, bool write, int64_t timeout_ms,
 		write ? TANGLE_DEBUG_OP_WRITE : TANGLE_DEBUG_OP_READ, l, 1,
 		timeout_ms, site);
 	tangle__waitq_push(&l->obj.waiters, w);
-	TANGLE_DBG(DBG_STORE(l->obj.contentions, DBG_LOAD(l->obj.contentions) + 1));
+	TANGLE_DBG(DBG_INC(l->obj.contentions));
 	tangle__spin_unlock(&l->obj.lock);
 
 	uint8_t state = tangle__waiter_wait(w);

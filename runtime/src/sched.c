@@ -96,7 +96,11 @@ static struct tangle_task *pick_next(struct tangle_worker *w)
 
 /* ---- Switching ---------------------------------------------------------------- */
 
-static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t)
+/* Make t the running task of w. The worker's debug state is RUNNING
+ * already when it switches from one task to the next; from_loop says it
+ * comes from its scheduler context. */
+static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t,
+                               bool from_loop)
 {
 	atomic_store_explicit(&t->sched.state, TANGLE__S_RUNNING,
 	                      memory_order_relaxed);
@@ -105,15 +109,17 @@ static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t)
 		uint64_t now = w->clock;
 		DBG_STORE(w->current_id, t->id);
 		DBG_STORE(w->running_since, now);
-		DBG_STORE(w->switches, w->switches + 1);
-		atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_RUNNING,
-		                      memory_order_relaxed);
+		DBG_INC(w->switches);
+		if (from_loop)
+			atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_RUNNING,
+			                      memory_order_relaxed);
 		atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNING,
 		                      memory_order_relaxed);
 		DBG_STORE(t->worker, (int32_t)w->index);
 		DBG_STORE(t->last_ran_at, now);
-		DBG_STORE(t->resumes, t->resumes + 1);
+		DBG_INC(t->resumes);
 	});
+	(void)from_loop;
 }
 
 static inline __attribute__((always_inline)) void
@@ -164,12 +170,11 @@ struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
 		next = pick_next(w);
 	if (!next && action == TANGLE__ACT_YIELD)
 		return w; /* nothing else to run: t's run goes on */
-	TANGLE_DBG(DBG_STORE(t->run_ns, t->run_ns + (w->clock - t->last_ran_at)));
 	w->prev = t;
 	w->prev_action = action;
 	void **fake = action == TANGLE__ACT_EXIT ? NULL : &t->sched.asan_fake_stack;
 	if (next) {
-		resume_prep(w, next);
+		resume_prep(w, next, false);
 		w = switch_to_task(&t->saved_sp, fake, next, w);
 	} else {
 		DBG_STORE(w->current, NULL);
@@ -200,10 +205,9 @@ void tangle__suspend(void)
 static inline void wake_stamp(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG({
-		struct tangle_task *c = w ? w->current : NULL;
 		DBG_STORE(t->woken_at, w ? w->clock : tangle__clock_precise());
-		DBG_STORE(t->woken_by, c ? c->id : 0);
-		DBG_STORE(t->wakes, DBG_LOAD(t->wakes) + 1);
+		DBG_STORE(t->woken_by, w ? DBG_LOAD(w->current_id) : 0);
+		DBG_INC(t->wakes);
 	});
 	(void)w;
 }
@@ -274,7 +278,7 @@ void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until)
 			if (w->searching)
 				tangle__end_search(w);
 			w->ran = true;
-			resume_prep(w, t);
+			resume_prep(w, t, true);
 			switch_to_task(&w->sched_sp, &w->asan_fake_stack, t, w);
 			continue;
 		}

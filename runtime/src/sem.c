@@ -15,7 +15,7 @@
  * may release them. The debug table records them as PERMITS holds of the
  * acquiring task, removed from the releasing one.
  */
-#include "internal.h"
+#include "scheduler.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static inline struct sem *S(tangle_sem *s)
 	return (struct sem *)(void *)s;
 }
 
-static void set_avail(struct sem *s, uint32_t n)
+static inline void set_avail(struct sem *s, uint32_t n)
 {
 	__atomic_store_n(&s->avail, n, __ATOMIC_RELAXED);
 	TANGLE_DBG(DBG_STORE(s->obj.value, (int64_t)n));
@@ -98,14 +98,26 @@ int tangle_sem_destroy(tangle_sem *ps)
 static inline void counted(struct sem *s)
 {
 	(void)s;
-	TANGLE_DBG(DBG_STORE(s->obj.acquisitions, DBG_LOAD(s->obj.acquisitions) + 1));
+	TANGLE_DBG(DBG_INC(s->obj.acquisitions));
 }
 
-/* The acquiring task's hold (none for a plain thread). */
-static void claimed(struct sem *s, uint32_t n, const tangle_site *site)
+/* The acquiring task's hold. */
+static inline void claimed(struct sem *s, struct tangle_task *t, uint32_t n,
+                           uint64_t now, const tangle_site *site)
 {
-	(void)s; (void)n; (void)site;
-	TANGLE_DBG(tangle__hold_add(s, TANGLE_DEBUG_HOLD_PERMITS, n, site));
+	(void)s; (void)t; (void)n; (void)now; (void)site;
+	TANGLE_DBG(tangle__hold_permits_add(t, s, n, now, site));
+}
+
+/* The calling task (NULL outside a task) and its worker's cached clock,
+ * with one lookup of the thread's worker. */
+static inline struct tangle_task *me(uint64_t *now)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	if (unlikely(!w))
+		return NULL;
+	*now = w->clock;
+	return w->current;
 }
 
 int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
@@ -116,15 +128,19 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	struct sem *s = S(ps);
 	if (n == 0 || n > s->total)
 		return TANGLE_EINVAL;
-	int err = tangle__wait_check();
-	if (err)
-		return err;
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
+	if (unlikely(!t))
+		return TANGLE_ENOTASK;
+	if (unlikely(atomic_load_explicit(&t->flags, memory_order_relaxed) &
+	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
+		return TANGLE_ECANCELED;
 	tangle__spin_lock(&s->obj.lock);
-	if (!s->obj.waiters.head && s->avail >= n) {
+	if (likely(!s->obj.waiters.head && s->avail >= n)) {
 		set_avail(s, s->avail - n);
 		counted(s);
 		tangle__spin_unlock(&s->obj.lock);
-		claimed(s, n, site);
+		claimed(s, t, n, now, site);
 		return TANGLE_OK;
 	}
 	if (timeout_ms == 0) {
@@ -135,15 +151,16 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 		TANGLE_DEBUG_WAIT_SEM, TANGLE_DEBUG_OP_ACQUIRE, s, n, timeout_ms,
 		site);
 	tangle__waitq_push(&s->obj.waiters, w);
-	TANGLE_DBG(DBG_STORE(s->obj.contentions, DBG_LOAD(s->obj.contentions) + 1));
+	TANGLE_DBG(DBG_INC(s->obj.contentions));
 	tangle__spin_unlock(&s->obj.lock);
 
 	uint8_t state = tangle__waiter_wait(w);
 	if (state != TANGLE_DEBUG_WAITER_GRANTED)
 		return state == TANGLE_DEBUG_WAITER_TIMEDOUT ? TANGLE_ETIMEDOUT
 		                                              : TANGLE_ECANCELED;
+	int err;
 	bool pass = tangle__waiter_must_pass_on(w, &err);
-	uint64_t self = tangle__current()->id;
+	uint64_t self = t->id;
 	tangle__spin_lock(&s->obj.lock);
 	TANGLE_DBG(if (DBG_LOAD(s->obj.handed_to) == self)
 		DBG_STORE(s->obj.handed_to, 0));
@@ -156,7 +173,7 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	}
 	counted(s);
 	tangle__spin_unlock(&s->obj.lock);
-	claimed(s, n, site);
+	claimed(s, t, n, tangle__clock(), site);
 	return TANGLE_OK;
 }
 
@@ -168,6 +185,8 @@ int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
 	struct sem *s = S(ps);
 	if (n == 0 || n > s->total)
 		return TANGLE_EINVAL;
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
 	tangle__spin_lock(&s->obj.lock);
 	bool ok = !s->obj.waiters.head && s->avail >= n;
 	if (ok) {
@@ -177,7 +196,8 @@ int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
 	tangle__spin_unlock(&s->obj.lock);
 	if (!ok)
 		return TANGLE_EAGAIN;
-	claimed(s, n, site);
+	if (t)
+		claimed(s, t, n, now, site);
 	return TANGLE_OK;
 }
 
@@ -194,9 +214,15 @@ int tangle_sem_release(tangle_sem *ps, uint32_t n)
 		return TANGLE_EINVAL;
 	}
 	set_avail(s, s->avail + n);
-	grant_from_head(s);
+	if (s->obj.waiters.head)
+		grant_from_head(s);
 	tangle__spin_unlock(&s->obj.lock);
-	TANGLE_DBG(tangle__hold_remove(s, TANGLE_DEBUG_HOLD_PERMITS, n));
+	TANGLE_DBG({
+		struct tangle_worker *w = tangle__worker_self();
+		struct tangle_task *t = w ? w->current : NULL;
+		if (t)
+			tangle__hold_permits_remove(t, s, n);
+	});
 	return TANGLE_OK;
 }
 

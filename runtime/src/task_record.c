@@ -87,26 +87,8 @@ void tangle__hold_add(void *object, uint8_t mode, uint32_t count,
 {
 #if TANGLE_DEBUG_TABLE
 	struct tangle_task *t = tangle__current();
-	if (!t)
-		return;
-	unsigned n = t->hold_count;
-	if (mode == TANGLE_DEBUG_HOLD_PERMITS)
-		for (unsigned i = 0; i < n; i++)
-			if (t->holds[i].object == object && t->holds[i].mode == mode) {
-				DBG_STORE(t->holds[i].count, t->holds[i].count + count);
-				return;
-			}
-	if (n == TANGLE_HOLDS_MAX) {
-		DBG_STORE(t->hold_overflow, t->hold_overflow + 1);
-		return;
-	}
-	struct tangle_hold *h = &t->holds[n];
-	h->object = object;
-	h->mode = mode;
-	h->count = count;
-	h->since = tangle__clock();
-	h->site = site;
-	DBG_STORE(t->hold_count, (uint8_t)(n + 1));
+	if (t)
+		tangle__hold_add_to(t, object, mode, count, tangle__clock(), site);
 #else
 	(void)object, (void)mode, (void)count, (void)site;
 #endif
@@ -116,10 +98,40 @@ void tangle__hold_remove(void *object, uint8_t mode, uint32_t count)
 {
 #if TANGLE_DEBUG_TABLE
 	struct tangle_task *t = tangle__current();
-	if (!t)
-		return;
+	if (t)
+		tangle__hold_remove_from(t, object, mode, count);
+#else
+	(void)object, (void)mode, (void)count;
+#endif
+}
+
+void tangle__hold_add_to(struct tangle_task *t, void *object, uint8_t mode,
+                         uint32_t count, uint64_t since, const tangle_site *site)
+{
+#if TANGLE_DEBUG_TABLE
 	unsigned n = t->hold_count;
-	for (unsigned i = 0; i < n; i++) {
+	if (mode == TANGLE_DEBUG_HOLD_PERMITS)
+		for (unsigned i = 0; i < n; i++)
+			if (t->holds[i].object == object && t->holds[i].mode == mode) {
+				DBG_STORE(t->holds[i].count, t->holds[i].count + count);
+				return;
+			}
+	if (n == TANGLE_HOLDS_MAX) {
+		DBG_INC(t->hold_overflow);
+		return;
+	}
+	tangle__hold_put(t, n, object, mode, count, since, site);
+#else
+	(void)t, (void)object, (void)mode, (void)count, (void)since, (void)site;
+#endif
+}
+
+void tangle__hold_remove_from(struct tangle_task *t, void *object, uint8_t mode,
+                              uint32_t count)
+{
+#if TANGLE_DEBUG_TABLE
+	unsigned n = t->hold_count;
+	for (unsigned i = n; i-- > 0;) {
 		struct tangle_hold *h = &t->holds[i];
 		if (h->object != object || h->mode != mode)
 			continue;
@@ -135,6 +147,6 @@ void tangle__hold_remove(void *object, uint8_t mode, uint32_t count)
 	if (t->hold_overflow)
 		DBG_STORE(t->hold_overflow, t->hold_overflow - 1);
 #else
-	(void)object, (void)mode, (void)count;
+	(void)t, (void)object, (void)mode, (void)count;
 #endif
 }

@@ -389,6 +389,60 @@ static void test_sem_wait_and_hold(void **state)
 	run_rt(1, 1, sem_main, NULL);
 }
 
+/* Permits of one semaphore stay one entry, whatever else is held on top;
+ * releases subtract from it and drop it at zero. */
+static int sem_first_line;
+
+static uint64_t hold_count(const void *rec)
+{
+	return get(rec, TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT);
+}
+
+static void *sem_mix_main(void *p)
+{
+	(void)p;
+	tangle_sem a;
+	tangle_mutex m;
+	CHECK_OK(tangle_sem_init(&a, 4, "a"));
+	CHECK_OK(tangle_mutex_init(&m, "m"));
+	const void *rec = task_record(tangle_task_id(tangle_task_current()));
+	sem_first_line = __LINE__ + 1;
+	CHECK_OK(tangle_sem_acquire(&a, 1));
+	int lock_line = __LINE__ + 1;
+	CHECK_OK(tangle_mutex_lock(&m));
+	CHECK_OK(tangle_sem_acquire(&a, 2)); /* merges below the mutex */
+	CHECK_EQ(hold_count(rec), 2);
+	check_hold(rec, 0, &a, TANGLE_DEBUG_HOLD_PERMITS, 3, sem_first_line,
+	           "sem_mix_main");
+	check_hold(rec, 1, &m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, lock_line,
+	           "sem_mix_main");
+	CHECK_OK(tangle_sem_release(&a, 1)); /* below the mutex */
+	CHECK_EQ(hold_count(rec), 2);
+	check_hold(rec, 0, &a, TANGLE_DEBUG_HOLD_PERMITS, 2, sem_first_line,
+	           "sem_mix_main");
+	CHECK_OK(tangle_mutex_unlock(&m));
+	CHECK_EQ(hold_count(rec), 1);
+	CHECK_OK(tangle_sem_release(&a, 1)); /* the latest entry, part of it */
+	CHECK_EQ(hold_count(rec), 1);
+	check_hold(rec, 0, &a, TANGLE_DEBUG_HOLD_PERMITS, 1, sem_first_line,
+	           "sem_mix_main");
+	CHECK_OK(tangle_sem_release(&a, 1)); /* the latest entry, all of it */
+	CHECK_EQ(hold_count(rec), 0);
+	CHECK_OK(tangle_sem_try_acquire(&a, 4));
+	CHECK_EQ(hold_count(rec), 1);
+	CHECK_OK(tangle_sem_release(&a, 4));
+	CHECK_EQ(hold_count(rec), 0);
+	CHECK_OK(tangle_mutex_destroy(&m));
+	CHECK_OK(tangle_sem_destroy(&a));
+	return NULL;
+}
+
+static void test_sem_holds_merge(void **state)
+{
+	(void)state;
+	run_rt(1, 1, sem_mix_main, NULL);
+}
+
 /* ---- channels ------------------------------------------------------------------------------- */
 
 static int send_line, recv_line;
@@ -581,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_mutex_wait_and_hold),
 		cmocka_unit_test(test_self_deadlock_visible),
 		cmocka_unit_test(test_sem_wait_and_hold),
+		cmocka_unit_test(test_sem_holds_merge),
 		cmocka_unit_test(test_chan_waits),
 		cmocka_unit_test(test_rwlock_and_select_waits),
 	};
