@@ -1,0 +1,3 @@
+module tangle/bench/peers/go
+
+go 1.19
