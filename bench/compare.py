@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Build tangle's benchmarks and tokio's, run them side by side, print a table.
+"""Build tangle's benchmarks, tokio's and Go's, run them side by side, print a table.
 
-    bench/compare.py [--rounds 5] [--reps 3] [--target-ms 200] [filter ...]
+    bench/compare.py [--rounds 5] [--reps 3] [--target-ms 200] [--no-go] [filter ...]
 
 Builds (unless --no-build) the C benchmarks in BUILD (default build-bench/,
 CMake Release) as tangle-bench (debug table on) and tangle-bench-nodebug
-(off), and bench/peers/tokio offline with cargo into BUILD/tokio. Then, for
-each round and each benchmark, runs the three programs one after the other
-(in a rotating order, so none is always first) and keeps each run's median
-ns/op. The table shows, per benchmark, the median over rounds of those
-medians: tangle, tangle without the table, the table's cost (on/off - 1:
-the median over rounds of back-to-back pairs, and from the minimums), tokio,
-and tokio/tangle (> 1: tangle is faster). This machine's timing drifts by
-10-20% over seconds (a shared VM), hence short runs, rotation and rounds.
+(off), bench/peers/tokio offline with cargo into BUILD/tokio and, when `go`
+is on PATH (Debian: apt-get install golang-go) and --no-go is not given,
+bench/peers/go offline with `go build` into BUILD/go. Then, for each round
+and each benchmark, runs the programs one after the other (in a rotating
+order, so none is always first) and keeps each run's median ns/op. The table
+shows, per benchmark, the median over rounds of those medians: tangle,
+tangle without the table, the table's cost (on/off - 1: the median over
+rounds of back-to-back pairs, and from the minimums), tokio, tokio/tangle
+(> 1: tangle is faster), go and go/tangle (the same). Without `go` the last
+two columns are left out. This machine's timing drifts by 10-20% over
+seconds (a shared VM), hence short runs, rotation and rounds.
 """
 
 import argparse
@@ -20,6 +23,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,8 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOKIO_DIR = os.path.join(HERE, "peers", "tokio")
+GO_DIR = os.path.join(HERE, "peers", "go")
 LINE = re.compile(r"^bench (\S+) median_ns=([\d.]+) min_ns=([\d.]+) reps=(\d+) iters=(\d+)$")
-VARIANTS = ("tangle", "nodebug", "tokio")
 TIMEOUT_S = 60  # per program run; a run far slower than calibrated is a result too
 
 
@@ -53,12 +57,28 @@ def build(build_dir, build_type):
                    check=True)
 
 
-def programs(build_dir):
-    return {
+def go_program(build_dir):
+    return os.path.join(build_dir, "go", "tangle-peer-go")
+
+
+def build_go(build_dir):
+    log("== building Go's benchmarks (offline, standard library only)")
+    # No module requirements: nothing to download; GOPROXY=off makes sure.
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off",
+               GOCACHE=os.path.join(build_dir, "go", "cache"))
+    subprocess.run(["go", "build", "-o", go_program(build_dir), "."], cwd=GO_DIR, env=env,
+                   check=True)
+
+
+def programs(build_dir, with_go):
+    progs = {
         "tangle": [os.path.join(build_dir, "bench", "tangle-bench")],
         "nodebug": [os.path.join(build_dir, "bench", "tangle-bench-nodebug")],
         "tokio": [os.path.join(build_dir, "tokio", "release", "tangle-peer-tokio")],
     }
+    if with_go:
+        progs["go"] = [go_program(build_dir)]
+    return progs
 
 
 def listing(cmd):
@@ -116,25 +136,35 @@ def main():
     ap.add_argument("--reps", type=int, default=3, help="runs per program invocation")
     ap.add_argument("--target-ms", type=int, default=200, help="duration of one run")
     ap.add_argument("--workers", type=int, default=2, help="workers of the _mt runtimes")
+    ap.add_argument("--no-go", action="store_true", help="leave Go's benchmarks out")
     ap.add_argument("--json", help="also write every measurement to this file")
     args = ap.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
+    with_go = not args.no_go and shutil.which("go") is not None
+    if not args.no_go and not with_go:
+        log("== no Go column: `go` is not on PATH (apt-get install golang-go)")
     if not args.no_build:
         build(build_dir, args.build_type)
-    progs = programs(build_dir)
+        if with_go:
+            build_go(build_dir)
+    if with_go and not os.path.exists(go_program(build_dir)):
+        log(f"== no Go column: {go_program(build_dir)} is not built (run without --no-build)")
+        with_go = False
+    progs = programs(build_dir, with_go)
+    variants = tuple(progs)
     names = bench_names(progs, args.filters)
     env = dict(os.environ, BENCH_REPS=str(args.reps), BENCH_TARGET_MS=str(args.target_ms),
                BENCH_WORKERS=str(args.workers))
 
     load_before = os.getloadavg()
     started = time.time()
-    has = {v: set(listing(progs[v])) for v in VARIANTS}
-    runs = {n: {v: [] for v in VARIANTS} for n in names}
+    has = {v: set(listing(progs[v])) for v in variants}
+    runs = {n: {v: [] for v in variants} for n in names}
     for r in range(args.rounds):
         for i, name in enumerate(names):
-            k = (r + i) % len(VARIANTS)
-            for variant in VARIANTS[k:] + VARIANTS[:k]:
+            k = (r + i) % len(variants)
+            for variant in variants[k:] + variants[:k]:
                 if name not in has[variant]:
                     continue
                 res = run_one(progs[variant], name, env)
@@ -142,7 +172,7 @@ def main():
                     runs[name][variant].append(res)
             log(f"   round {r + 1}/{args.rounds} {name}: " + "  ".join(
                 f"{v}={runs[name][v][-1][0]:.1f}" if runs[name][v] else f"{v}=-"
-                for v in VARIANTS))
+                for v in variants))
     load_after = os.getloadavg()
 
     def med(name, variant):
@@ -169,13 +199,16 @@ def main():
     print("# ns/op: median over rounds of each run's median; table cost = tangle/no-table - 1,"
           " median over rounds of back-to-back pairs; cost (min) = from the minimums")
     header = ["benchmark", "tangle", "no table", "table cost", "cost (min)", "tokio",
-              "tokio/tangle"]
+              "tokio/tangle"] + (["go", "go/tangle"] if with_go else [])
     rows = []
     for name in names:
         on, off, tk = med(name, "tangle"), med(name, "nodebug"), med(name, "tokio")
         rows.append([name, fmt(on), fmt(off), fmt(paired_cost(name), "{:+.1f}%"),
                      fmt(pct(best(name, "tangle"), best(name, "nodebug")), "{:+.1f}%"),
                      fmt(tk), fmt(None if on is None or tk is None else tk / on, "{:.2f}x")])
+        if with_go:
+            go = med(name, "go")
+            rows[-1] += [fmt(go), fmt(None if on is None or go is None else go / on, "{:.2f}x")]
     widths = [max(len(str(row[c])) for row in [header] + rows) for c in range(len(header))]
     for j, row in enumerate([header] + rows):
         cells = [str(c).ljust(w) if k == 0 else str(c).rjust(w)
@@ -191,7 +224,7 @@ def main():
                        "load": [load_before, load_after], "rounds": args.rounds,
                        "reps": args.reps, "target_ms": args.target_ms,
                        "workers": args.workers, "runs": runs}, f, indent=1)
-    return 0 if all(runs[n][v] for n in names for v in VARIANTS if n in has[v]) else 1
+    return 0 if all(runs[n][v] for n in names for v in variants if n in has[v]) else 1
 
 
 if __name__ == "__main__":
