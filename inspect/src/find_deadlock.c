@@ -8,22 +8,129 @@
  * key is smallest, then rotated to its smallest rotation of keys, so the
  * same cycle reads and signs the same whatever task it is entered from.
  *
+ * A task in select waits for ANY of its arms (an OR-wait): it is stuck
+ * only if every arm has an edge to a stuck task. So first the stuck set:
+ * the greatest set in which every task has a hard edge into the set (a
+ * select: one per arm), found by peeling tasks off from the outside with
+ * counters and reverse edges, O(V+E). Cycles are then sought among the
+ * stuck tasks only. Without selects every task with a hard edge into a
+ * cycle stays stuck, so this changes nothing for the other shapes.
+ *
  * A cycle made only of "waits to receive, the sender is X" edges is left
  * to the quiescence check: an idle receive is not a deadlock by itself.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ti.h"
 
-static bool dl_edge(const ti_edge *e)
+static bool hard_edge(const ti_edge *e)
 {
 	return e->hard && e->kind != TI_E_WORKER;
 }
 
+/* An edge that can make a deadlock: hard, and to a stuck task (edges are
+ * only walked from stuck tasks). */
+static bool dl_edge(const uint8_t *stuck, const ti_edge *e)
+{
+	return hard_edge(e) && stuck[e->to];
+}
+
+/* Counter slots: one per task, one per arm of a select. */
+static uint32_t nslots(const tangle_session *s, uint32_t i)
+{
+	uint32_t a = ti_select_arms(&s->tasks[i]);
+	return a ? a : 1;
+}
+
+static uint32_t slot_of(const ti_edge *e)
+{
+	return e->arm ? e->arm - 1u : 0;
+}
+
+/* stuck[i] = 1 for the tasks of the greatest set where every task (every
+ * arm of a select) has a hard edge to a member. 0 on success. */
+static int stuck_set(const tangle_session *s, uint8_t *stuck)
+{
+	uint32_t n = s->ntasks;
+	uint32_t ne = s->edge_start[n];
+	uint32_t *base = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *rstart = calloc((size_t)n + 2, sizeof(uint32_t));
+	uint32_t *rfrom = malloc((ne ? ne : 1) * sizeof(uint32_t));
+	uint32_t *cnt = NULL, *work = malloc(((size_t)n ? n : 1) * sizeof(uint32_t));
+	int err = -1;
+	if (!base || !rstart || !rfrom || !work)
+		goto out;
+	base[0] = 0;
+	for (uint32_t i = 0; i < n; i++)
+		base[i + 1] = base[i] + nslots(s, i);
+	cnt = calloc(base[n] ? base[n] : 1, sizeof(uint32_t));
+	if (!cnt)
+		goto out;
+	/* counts per slot and the reverse edges (edge index, by target) */
+	for (uint32_t i = 0; i < n; i++) {
+		const ti_edge *e = ti_edges(s, i);
+		for (uint32_t k = 0; k < ti_nedges(s, i); k++)
+			if (hard_edge(&e[k]) && slot_of(&e[k]) < nslots(s, i)) {
+				cnt[base[i] + slot_of(&e[k])]++;
+				rstart[e[k].to + 2]++;
+			}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		rstart[i + 2] += rstart[i + 1];
+	for (uint32_t i = 0; i < n; i++) {
+		const ti_edge *e = ti_edges(s, i);
+		for (uint32_t k = 0; k < ti_nedges(s, i); k++)
+			if (hard_edge(&e[k]) && slot_of(&e[k]) < nslots(s, i))
+				rfrom[rstart[e[k].to + 1]++] = s->edge_start[i] + k;
+	}
+	/* peel: a task with an empty slot is not stuck; that may empty others */
+	uint32_t nw = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		stuck[i] = 1;
+		for (uint32_t k = base[i]; k < base[i + 1]; k++)
+			if (!cnt[k]) {
+				stuck[i] = 0;
+				work[nw++] = i;
+				break;
+			}
+	}
+	while (nw) {
+		uint32_t v = work[--nw];
+		for (uint32_t r = rstart[v]; r < rstart[v + 1]; r++) {
+			uint32_t ei = rfrom[r];
+			/* the task owning edge ei: binary search in edge_start */
+			uint32_t lo = 0, hi = n;
+			while (hi - lo > 1) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (s->edge_start[mid] <= ei)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			uint32_t u = lo;
+			if (!stuck[u])
+				continue;
+			if (!--cnt[base[u] + slot_of(&s->edges[ei])]) {
+				stuck[u] = 0;
+				work[nw++] = u;
+			}
+		}
+	}
+	err = 0;
+out:
+	free(base);
+	free(rstart);
+	free(rfrom);
+	free(cnt);
+	free(work);
+	return err;
+}
+
 struct tarjan {
 	uint32_t *index, *low, *scc, *stack, *cs_node, *cs_edge;
-	uint8_t *on;
+	uint8_t *on, *stuck;
 	uint32_t next, sp, nscc;
 };
 
@@ -42,7 +149,7 @@ static void strongconnect(tangle_session *s, struct tarjan *T, uint32_t root)
 		uint32_t ne = ti_nedges(s, v);
 		if (k < ne) {
 			T->cs_edge[csp - 1]++;
-			if (!dl_edge(&e[k]))
+			if (!dl_edge(T->stuck, &e[k]))
 				continue;
 			uint32_t w = e[k].to;
 			if (!T->index[w]) {
@@ -88,11 +195,12 @@ static int edge_class(const tangle_session *s, const ti_edge *e)
 	}
 }
 
-static const ti_edge *edge_to(const tangle_session *s, uint32_t from, uint32_t to)
+static const ti_edge *edge_to(const tangle_session *s, const struct tarjan *T,
+                              uint32_t from, uint32_t to)
 {
 	const ti_edge *e = ti_edges(s, from);
 	for (uint32_t k = 0; k < ti_nedges(s, from); k++)
-		if (dl_edge(&e[k]) && e[k].to == to)
+		if (dl_edge(T->stuck, &e[k]) && e[k].to == to)
 			return &e[k];
 	return NULL;
 }
@@ -175,7 +283,7 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 	}
 	/* shortest cycle back to start, BFS inside the component */
 	uint32_t cyc[TI_MAX_CHAIN], n = 0;
-	if (nm == 1 && edge_to(s, start, start)) {
+	if (nm == 1 && edge_to(s, T, start, start)) {
 		cyc[n++] = start;
 	} else {
 		uint32_t *queue = malloc(nm * sizeof(*queue));
@@ -191,7 +299,7 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 			const ti_edge *e = ti_edges(s, v);
 			for (uint32_t k = 0; k < ti_nedges(s, v); k++) {
 				uint32_t w = e[k].to;
-				if (!dl_edge(&e[k]) || T->scc[w] != id)
+				if (!dl_edge(T->stuck, &e[k]) || T->scc[w] != id)
 					continue;
 				if (w == start && v != start) {
 					last = v;
@@ -221,7 +329,7 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 	bool only_recv = true;
 	int shape = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		E[i] = edge_to(s, cyc[i], cyc[(i + 1) % n]);
+		E[i] = edge_to(s, T, cyc[i], cyc[(i + 1) % n]);
 		if (!E[i])
 			return;
 		keys[i] = ti_wait_key(s, cyc[i], E[i]->obj);
@@ -270,6 +378,12 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 	ti_finding_tasks(s, f, tasks, n);
 	ti_finding_tasks(s, f, members, nm);
 	ti_finding_objs(s, f, objs, n);
+	for (uint32_t i = 0; i < n; i++) { /* the other ops of a select */
+		const ti_edge *e = ti_edges(s, cyc[i]);
+		for (uint32_t k = 0; k < ti_nedges(s, cyc[i]); k++)
+			if (e[k].arm && dl_edge(T->stuck, &e[k]))
+				ti_finding_objs(s, f, &e[k].obj, 1);
+	}
 	ti_finding_sign_keys(f, rk, n);
 	ti_sort_keys(names, nnames);
 	uint32_t u = 0; /* unique names for the fix */
@@ -287,6 +401,16 @@ static void report(tangle_session *s, const struct tarjan *T, uint32_t id,
 	if (!f->title)
 		f->title = "";
 	fix_text(s, f, names, u);
+	for (uint32_t i = 0; i < n; i++)
+		if (ti_select_arms(&s->tasks[cyc[i]])) {
+			const char *e = ti_printf(&s->FA, "%s; task %" PRIu64 " \"%s\" waits "
+			                          "in select, and every op of its select waits "
+			                          "on a task in the deadlock", f->explanation,
+			                          s->tasks[cyc[i]].id, s->tasks[cyc[i]].name);
+			if (e)
+				f->explanation = e;
+			break;
+		}
 }
 
 void ti_find_deadlocks(tangle_session *s)
@@ -302,17 +426,22 @@ void ti_find_deadlocks(tangle_session *s)
 	T.cs_node = malloc(n * sizeof(uint32_t));
 	T.cs_edge = malloc(n * sizeof(uint32_t));
 	T.on = calloc(n, 1);
+	T.stuck = malloc(n);
 	uint32_t *count = NULL, *first = NULL, *members = NULL, *parent = NULL;
 	uint32_t *fidx = NULL;
-	if (!T.index || !T.low || !T.scc || !T.stack || !T.cs_node || !T.cs_edge || !T.on)
+	if (!T.index || !T.low || !T.scc || !T.stack || !T.cs_node || !T.cs_edge || !T.on ||
+	    !T.stuck || stuck_set(s, T.stuck))
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
-		if (T.index[i])
+		if (T.index[i] || !T.stuck[i]) {
+			if (!T.index[i])
+				T.scc[i] = TI_NONE;
 			continue;
+		}
 		bool any = false;
 		const ti_edge *e = ti_edges(s, i);
 		for (uint32_t k = 0; k < ti_nedges(s, i) && !any; k++)
-			any = dl_edge(&e[k]);
+			any = dl_edge(T.stuck, &e[k]);
 		if (any)
 			strongconnect(s, &T, i);
 		else
@@ -343,7 +472,7 @@ void ti_find_deadlocks(tangle_session *s)
 		const uint32_t *m = members + first[c];
 		if (m[0] != i)
 			continue;
-		if (count[c] > 1 || edge_to(s, i, i)) {
+		if (count[c] > 1 || edge_to(s, &T, i, i)) {
 			uint32_t before = s->nfindings;
 			report(s, &T, c, m, count[c], parent);
 			if (s->nfindings > before)
@@ -354,6 +483,8 @@ void ti_find_deadlocks(tangle_session *s)
 	for (uint32_t j = 0; j < n; j++) {
 		const ti_edge *e = ti_edges(s, j);
 		uint32_t last = TI_NONE;
+		if (ti_select_arms(&s->tasks[j]) && !T.stuck[j])
+			continue; /* another arm can still complete */
 		for (uint32_t k = 0; k < ti_nedges(s, j); k++) {
 			uint32_t w = e[k].to;
 			if (!T.index[w] || !fidx[T.scc[w]] || T.scc[w] == last ||
@@ -371,6 +502,7 @@ out:
 	free(T.cs_node);
 	free(T.cs_edge);
 	free(T.on);
+	free(T.stuck);
 	free(count);
 	free(first);
 	free(members);

@@ -10,9 +10,14 @@
  *   channel    send on a full channel: waiting receivers + last receiver;
  *              receive on an empty one: waiting senders + last sender
  *   join       the joined task while it has not finished
+ *   select     per op (arm), the channel edges above of the waiter that the
+ *              select queued on that channel; edge.arm = 1 + the op's index
  * and a runnable task waits for the task its worker is running. Edges are
- * "hard" when the wait has no deadline. Stored as CSR (edge_start/edges),
- * at most TI_MAX_EDGES per task, built in one pass: O(tasks + queues).
+ * "hard" when the wait has no deadline. A task's edges are an AND (it needs
+ * them all to act) except a select's arms, which are an OR: find_deadlock.c
+ * counts a select as stuck only when every arm is. Stored as CSR
+ * (edge_start/edges), at most TI_MAX_EDGES per task, built in one pass:
+ * O(tasks + queues).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,14 +87,20 @@ struct ebuf {
 	uint32_t n;
 };
 
-static void add(struct ebuf *b, uint32_t to, uint32_t obj, int kind, int hard)
+static void add_arm(struct ebuf *b, uint32_t to, uint32_t obj, int kind,
+                    int hard, uint32_t arm)
 {
 	if (to == TI_NONE || b->n >= TI_MAX_EDGES)
 		return;
 	for (uint32_t i = 0; i < b->n; i++)
-		if (b->e[i].to == to && b->e[i].kind == kind)
+		if (b->e[i].to == to && b->e[i].kind == kind && b->e[i].arm == arm)
 			return;
-	b->e[b->n++] = (ti_edge){to, obj, (uint8_t)kind, (uint8_t)hard};
+	b->e[b->n++] = (ti_edge){to, obj, (uint8_t)kind, (uint8_t)hard, (uint8_t)arm};
+}
+
+static void add(struct ebuf *b, uint32_t to, uint32_t obj, int kind, int hard)
+{
+	add_arm(b, to, obj, kind, hard, 0);
 }
 
 static bool q_waiting(const ti_wait *w)
@@ -131,7 +142,85 @@ int32_t ti_task_worker(const tangle_session *s, const ti_task *t)
 	return -1;
 }
 
-static void edges_of(tangle_session *s, uint32_t i, struct ebuf *b)
+/* A channel waiter's edges: the other side of a full or empty channel. */
+static void chan_edges(tangle_session *s, const ti_wait *w, struct ebuf *b,
+                       int hard, uint32_t arm)
+{
+	const ti_object *o = &s->objs[w->obj];
+	if (o->flags & TANGLE_DEBUG_OBJF_CLOSED)
+		return;
+	if (w->op == TANGLE_DEBUG_OP_SEND) {
+		if (o->capacity <= 0 || o->value < o->capacity ||
+		    (o->flags & TANGLE_DEBUG_OBJF_UNBOUNDED))
+			return;
+		for (uint32_t k = 0; k < o->nq2; k++)
+			if (q_waiting(o->q2[k]))
+				add_arm(b, o->q2[k]->task, w->obj, TI_E_RECEIVER, hard, arm);
+		add_arm(b, ti_task_index(s, o->last_receiver), w->obj, TI_E_RECEIVER,
+		        hard, arm);
+	} else if (w->op == TANGLE_DEBUG_OP_RECV) {
+		if (o->value > 0)
+			return;
+		for (uint32_t k = 0; k < o->nq1; k++)
+			if (q_waiting(o->q1[k]))
+				add_arm(b, o->q1[k]->task, w->obj, TI_E_SENDER, hard, arm);
+		add_arm(b, ti_task_index(s, o->last_sender), w->obj, TI_E_SENDER, hard,
+		        arm);
+	}
+}
+
+/* The select arms of each task: waiters queued on channels that belong to
+ * the task's current select (same group), in CSR by task. */
+struct arms {
+	uint32_t *start; /* ntasks + 1 */
+	const ti_wait **w;
+};
+
+static bool is_arm(const tangle_session *s, const ti_wait *w)
+{
+	if (w->task == TI_NONE || w->obj == TI_NONE || !q_waiting(w) ||
+	    w->kind != TANGLE_DEBUG_WAIT_CHAN)
+		return false;
+	const ti_task *t = &s->tasks[w->task];
+	return ti_waiting(t) && ti_select_arms(t) && w->select &&
+	       w->select == t->wait.select;
+}
+
+static int arms_index(tangle_session *s, struct arms *A)
+{
+	ti_wait **xs = s->extra_waits.data;
+	size_t nx = s->extra_waits.len;
+	A->start = calloc((size_t)s->ntasks + 2, sizeof(uint32_t));
+	A->w = malloc((nx ? nx : 1) * sizeof(*A->w));
+	if (!A->start || !A->w)
+		return -1;
+	for (size_t k = 0; k < nx; k++)
+		if (is_arm(s, xs[k]))
+			A->start[xs[k]->task + 2]++;
+	for (uint32_t i = 0; i < s->ntasks; i++)
+		A->start[i + 2] += A->start[i + 1];
+	for (size_t k = 0; k < nx; k++)
+		if (is_arm(s, xs[k]))
+			A->w[A->start[xs[k]->task + 1]++] = xs[k];
+	/* start[i]..start[i+1]: task i's arms. The runtime keeps one select's
+	 * waiters in an array in op order: by address, arm k is op k. */
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		const ti_wait **w = A->w + A->start[i];
+		uint32_t n = A->start[i + 1] - A->start[i];
+		if (n > TI_MAX_ARMS)
+			continue; /* never used: edges_of() refuses it */
+		for (uint32_t a = 1; a < n; a++)
+			for (uint32_t b = a; b > 0 && w[b - 1]->addr > w[b]->addr; b--) {
+				const ti_wait *t = w[b];
+				w[b] = w[b - 1];
+				w[b - 1] = t;
+			}
+	}
+	return 0;
+}
+
+static void edges_of(tangle_session *s, const struct arms *A, uint32_t i,
+                     struct ebuf *b)
 {
 	const ti_task *t = &s->tasks[i];
 	const ti_wait *w = &t->wait;
@@ -156,6 +245,16 @@ static void edges_of(tangle_session *s, uint32_t i, struct ebuf *b)
 		    s->tasks[w->target].state != TANGLE_DEBUG_TASK_DONE &&
 		    s->tasks[w->target].state != TANGLE_DEBUG_TASK_CANCELLED)
 			add(b, w->target, TI_NONE, TI_E_JOINED, hard);
+		return;
+	}
+	if (w->kind == TANGLE_DEBUG_WAIT_SELECT) {
+		uint32_t narms = A->start[i + 1] - A->start[i];
+		if (narms > ti_select_arms(t))
+			return; /* more waiters than ops: not this select's */
+		for (uint32_t k = 0; k < narms; k++) {
+			const ti_wait *aw = A->w[A->start[i] + k];
+			chan_edges(s, aw, b, aw->deadline == 0, k + 1);
+		}
 		return;
 	}
 	if (w->obj == TI_NONE)
@@ -185,27 +284,9 @@ static void edges_of(tangle_session *s, uint32_t i, struct ebuf *b)
 		}
 		add(b, w->ahead, w->obj, TI_E_AHEAD, hard);
 		break;
-	case TANGLE_DEBUG_WAIT_CHAN: {
-		if (o->flags & TANGLE_DEBUG_OBJF_CLOSED)
-			break;
-		if (w->op == TANGLE_DEBUG_OP_SEND) {
-			if (o->capacity <= 0 || o->value < o->capacity ||
-			    (o->flags & TANGLE_DEBUG_OBJF_UNBOUNDED))
-				break;
-			for (uint32_t k = 0; k < o->nq2; k++)
-				if (q_waiting(o->q2[k]))
-					add(b, o->q2[k]->task, w->obj, TI_E_RECEIVER, hard);
-			add(b, ti_task_index(s, o->last_receiver), w->obj, TI_E_RECEIVER, hard);
-		} else if (w->op == TANGLE_DEBUG_OP_RECV) {
-			if (o->value > 0)
-				break;
-			for (uint32_t k = 0; k < o->nq1; k++)
-				if (q_waiting(o->q1[k]))
-					add(b, o->q1[k]->task, w->obj, TI_E_SENDER, hard);
-			add(b, ti_task_index(s, o->last_sender), w->obj, TI_E_SENDER, hard);
-		}
+	case TANGLE_DEBUG_WAIT_CHAN:
+		chan_edges(s, w, b, hard, 0);
 		break;
-	}
 	default:
 		break;
 	}
@@ -221,16 +302,23 @@ tangle_error *ti_graph(tangle_session *s)
 	if (!s->edge_start)
 		return &tangle_error_out_of_memory;
 	struct ebuf *b = malloc(sizeof(*b));
+	struct arms A = {0};
 	ti_vec all = {0};
-	if (!b)
+	if (!b || arms_index(s, &A)) {
+		free(b);
+		free(A.start);
+		free(A.w);
 		return &tangle_error_out_of_memory;
+	}
 	for (uint32_t i = 0; i < s->ntasks; i++) {
-		edges_of(s, i, b);
+		edges_of(s, &A, i, b);
 		s->edge_start[i] = (uint32_t)all.len;
 		for (uint32_t k = 0; k < b->n; k++) {
 			ti_edge *e = ti_vec_push(&all, sizeof(*e));
 			if (!e) {
 				free(b);
+				free(A.start);
+				free(A.w);
 				ti_vec_free(&all);
 				return &tangle_error_out_of_memory;
 			}
@@ -240,6 +328,8 @@ tangle_error *ti_graph(tangle_session *s)
 	s->edge_start[s->ntasks] = (uint32_t)all.len;
 	s->edges = all.data;
 	free(b);
+	free(A.start);
+	free(A.w);
 	if (!s->edges) /* never NULL, so ti_edges() is always a valid pointer */
 		s->edges = calloc(1, sizeof(ti_edge));
 	return s->edges ? NULL : &tangle_error_out_of_memory;

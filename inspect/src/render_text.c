@@ -34,6 +34,33 @@ static const ti_worker *running_on(const tangle_session *s, uint32_t task)
 	return NULL;
 }
 
+/* " (full, 4/4)" or " (empty)" for a channel op that waits for room or a
+ * value, "" otherwise. */
+static void chan_fill(const tangle_session *s, uint32_t obj, int op, char *buf,
+                      size_t len)
+{
+	*buf = 0;
+	if (obj == TI_NONE)
+		return;
+	const ti_object *ob = &s->objs[obj];
+	if (op == TANGLE_DEBUG_OP_SEND && ob->capacity > 0)
+		snprintf(buf, len, " (full, %" PRId64 "/%" PRId64 ")", ob->value,
+		         ob->capacity);
+	else if (op == TANGLE_DEBUG_OP_RECV && ob->value <= 0)
+		snprintf(buf, len, " (empty)");
+}
+
+/* A select's op on channel obj, known by its edges (0: unknown). */
+static int arm_op(const tangle_session *s, uint32_t ti, uint32_t obj)
+{
+	const ti_edge *e = ti_edges(s, ti);
+	for (uint32_t k = 0; obj != TI_NONE && k < ti_nedges(s, ti); k++)
+		if (e[k].arm && e[k].obj == obj)
+			return e[k].kind == TI_E_RECEIVER ? TANGLE_DEBUG_OP_SEND
+			                                  : TANGLE_DEBUG_OP_RECV;
+	return 0;
+}
+
 /* What the task is doing, as a verb phrase: "waits 4.1s for mutex "x"". */
 static void doing(const tangle_session *s, uint32_t ti, uint32_t obj, char *buf,
                   size_t len)
@@ -101,15 +128,8 @@ static void doing(const tangle_session *s, uint32_t ti, uint32_t obj, char *buf,
 		         w->count == 1 ? "" : "s", o);
 		break;
 	case TANGLE_DEBUG_WAIT_CHAN: {
-		char fill[64] = "";
-		if (obj != TI_NONE) {
-			const ti_object *ob = &s->objs[obj];
-			if (w->op == TANGLE_DEBUG_OP_SEND && ob->capacity > 0)
-				snprintf(fill, sizeof(fill), " (full, %" PRId64 "/%" PRId64 ")",
-				         ob->value, ob->capacity);
-			else if (w->op == TANGLE_DEBUG_OP_RECV && ob->value <= 0)
-				snprintf(fill, sizeof(fill), " (empty)");
-		}
+		char fill[64];
+		chan_fill(s, obj, w->op, fill, sizeof(fill));
 		snprintf(what, sizeof(what), "waits %s to %s %s%s", d,
 		         w->op == TANGLE_DEBUG_OP_SEND ? "send on" : "receive from", o, fill);
 		break;
@@ -136,9 +156,18 @@ static void doing(const tangle_session *s, uint32_t ti, uint32_t obj, char *buf,
 	case TANGLE_DEBUG_WAIT_PARK:
 		snprintf(what, sizeof(what), "is parked %s on \"%s\"", d, w->what ? w->what : "");
 		break;
-	case TANGLE_DEBUG_WAIT_SELECT:
-		snprintf(what, sizeof(what), "waits %s in select", d);
+	case TANGLE_DEBUG_WAIT_SELECT: {
+		int op = arm_op(s, ti, obj);
+		char fill[64];
+		chan_fill(s, obj, op, fill, sizeof(fill));
+		if (op)
+			snprintf(what, sizeof(what), "waits %s in select to %s %s%s (one of "
+			         "%u ops)", d, op == TANGLE_DEBUG_OP_SEND ? "send on" :
+			         "receive from", o, fill, w->count);
+		else
+			snprintf(what, sizeof(what), "waits %s in select", d);
 		break;
+	}
 	case TANGLE_DEBUG_WAIT_YIELD:
 		snprintf(what, sizeof(what), "yielded %s ago", d);
 		break;
@@ -223,6 +252,28 @@ static void blocker(tangle_session *s, FILE *out, const ti_step *st, uint32_t to
 	}
 }
 
+/* A select step shows one arm; the others, one line each, follow it. */
+static void other_arms(const tangle_session *s, FILE *out, const ti_step *st)
+{
+	const ti_edge *e = ti_edges(s, st->task);
+	uint32_t ne = ti_nedges(s, st->task), last = 0, shown = 0;
+	for (uint32_t k = 0; k < ne && shown < TI_TEXT_BLOCKERS; k++) {
+		if (!e[k].arm || e[k].arm == last || e[k].obj == st->obj)
+			continue;
+		last = e[k].arm;
+		shown++;
+		const ti_task *b = &s->tasks[e[k].to];
+		char o[128], fill[64];
+		int send = e[k].kind == TI_E_RECEIVER;
+		ti_fmt_obj(o, sizeof(o), s, e[k].obj);
+		chan_fill(s, e[k].obj, send ? TANGLE_DEBUG_OP_SEND : TANGLE_DEBUG_OP_RECV,
+		          fill, sizeof(fill));
+		fprintf(out, "    or to %s %s%s, whose %s is task %" PRIu64 " \"%s\"\n",
+		        send ? "send on" : "receive from", o, fill,
+		        send ? "receiver" : "sender", b->id, b->name);
+	}
+}
+
 void ti_text_step(tangle_session *s, FILE *out, const ti_step *st, int first)
 {
 	(void)first;
@@ -235,6 +286,7 @@ void ti_text_step(tangle_session *s, FILE *out, const ti_step *st, int first)
 		blocker(s, out, st, st->to[k]);
 	if (st->nto > shown)
 		fprintf(out, "    and %u more\n", st->nto - shown);
+	other_arms(s, out, st);
 	if (!st->nto && st->obj != TI_NONE && ti_waiting(t)) {
 		const ti_object *o = &s->objs[st->obj];
 		if (o->owner_id && o->owner == TI_NONE)

@@ -46,6 +46,7 @@
 #define TI_MAX_STRING 256            /* bytes of a string read by pointer */
 #define TI_MAX_PROBLEMS 1000         /* kept; more are counted */
 #define TI_MAX_CHAIN 64              /* steps of a wait chain */
+#define TI_MAX_ARMS 64               /* ops of one select (runtime: 16) */
 #define TI_FINDING_TASKS 1000        /* tasks listed in one finding */
 
 /* Known ids (the header's enums end below these). */
@@ -233,6 +234,7 @@ typedef struct ti_edge {
 	uint32_t obj;     /* object index, or TI_NONE */
 	uint8_t kind;     /* enum ti_edge_kind */
 	uint8_t hard;     /* can never resolve by itself (no deadline) */
+	uint8_t arm;      /* select: 1 + the op's arm (an OR-wait); else 0 */
 } ti_edge;
 
 /* ---- findings -------------------------------------------------------------- */
@@ -366,6 +368,13 @@ static inline const ti_edge *ti_edges(const tangle_session *s, uint32_t t)
 }
 /* True when the task's own wait is active (waiting, not yet granted). */
 bool ti_waiting(const ti_task *t);
+/* The arms a task in select waits on (each of its ops), 0 otherwise. */
+static inline uint32_t ti_select_arms(const ti_task *t)
+{
+	if (t->wait.kind != TANGLE_DEBUG_WAIT_SELECT || t->wait.count > TI_MAX_ARMS)
+		return 0; /* a count past any runtime's: no arm is trusted */
+	return t->wait.count;
+}
 /* The chain from task t: follows edges until an end or a repeat. */
 uint32_t ti_chain(tangle_session *s, ti_arena *a, uint32_t t, ti_step **out,
                   int *cycle);

@@ -67,6 +67,65 @@ static inline void sc_ring(tb *b, uint64_t id)
 	}
 }
 
+/* A select's arm: a WAITER on the task's stack queued on a channel. */
+static inline uint64_t sc_arm(tb *b, uint64_t task, uint64_t group, int op,
+                              uint64_t chan, uint64_t since, uint64_t site)
+{
+	const int W = TANGLE_DR_WAITER;
+	uint64_t w = tb_alloc(b, tb_size(b, W));
+	tb_set(b, W, w, TANGLE_DF_WAITER_TASK, task);
+	tb_set(b, W, w, TANGLE_DF_WAITER_STATE, TANGLE_DEBUG_WAITER_WAITING);
+	tb_set(b, W, w, TANGLE_DF_WAITER_KIND, TANGLE_DEBUG_WAIT_CHAN);
+	tb_set(b, W, w, TANGLE_DF_WAITER_OP, (uint64_t)op);
+	tb_set(b, W, w, TANGLE_DF_WAITER_OBJECT, chan);
+	tb_set(b, W, w, TANGLE_DF_WAITER_SINCE, since);
+	tb_set(b, W, w, TANGLE_DF_WAITER_SITE, site);
+	tb_set(b, W, w, TANGLE_DF_WAITER_SELECT, group);
+	tb_enqueue(b, chan, op == TANGLE_DEBUG_OP_SEND ? 1 : 2, w);
+	return w;
+}
+
+/* dispatch selects on sending to "jobs" (full; worker receives it) or to
+ * "audit" (full; auditor receives it); worker and auditor both wait to
+ * send on "results" (full), which only dispatch receives. auditor_free:
+ * 0 auditor is stuck too (a deadlock through the select); 1 it sleeps
+ * with a deadline, so the audit arm can still complete (no deadlock). A
+ * "ticker" sleeping with a deadline keeps the quiescence check quiet. */
+static inline void sc_select(tb *b, uint64_t id, int auditor_free)
+{
+	const int O = TANGLE_DR_OBJECT, W = TANGLE_DR_WAITER;
+	uint64_t jobs = tb_chan(b, "jobs", 1, 1), audit = tb_chan(b, "audit", 1, 1);
+	uint64_t results = tb_chan(b, "results", 1, 1);
+	uint64_t d = tb_task(b, id, "dispatch", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t w = tb_task(b, id + 1, "worker", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t a = tb_task(b, id + 2, "auditor", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t t = tb_task(b, id + 3, "ticker", TANGLE_DEBUG_TASK_WAITING);
+	tb_set(b, O, jobs, TANGLE_DF_OBJECT_LAST_RECEIVER, id + 1);
+	tb_set(b, O, audit, TANGLE_DF_OBJECT_LAST_RECEIVER, id + 2);
+	tb_set(b, O, results, TANGLE_DF_OBJECT_LAST_RECEIVER, id);
+	uint64_t site = tb_site(b, "disp.c", "dispatch", 40);
+	uint64_t group = tb_alloc(b, 16);
+	uint64_t dw = tb_wait(b, d, TANGLE_DEBUG_WAIT_SELECT, TANGLE_DEBUG_OP_SELECT, 0,
+	                      TB_S(96), site, 0);
+	tb_set(b, W, dw, TANGLE_DF_WAITER_COUNT, 2);
+	tb_set(b, W, dw, TANGLE_DF_WAITER_SELECT, group);
+	sc_arm(b, d, group, TANGLE_DEBUG_OP_SEND, jobs, TB_S(96), site);
+	sc_arm(b, d, group, TANGLE_DEBUG_OP_SEND, audit, TB_S(96), site);
+	tb_wait(b, w, TANGLE_DEBUG_WAIT_CHAN, TANGLE_DEBUG_OP_SEND, results, TB_S(96),
+	        tb_site(b, "disp.c", "work", 60), 1);
+	if (auditor_free) {
+		uint64_t aw = tb_wait(b, a, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0,
+		                      TB_S(99), 0, 0);
+		tb_set(b, W, aw, TANGLE_DF_WAITER_DEADLINE, TB_S(101));
+	} else {
+		tb_wait(b, a, TANGLE_DEBUG_WAIT_CHAN, TANGLE_DEBUG_OP_SEND, results, TB_S(96),
+		        tb_site(b, "disp.c", "audit", 80), 1);
+	}
+	uint64_t tw = tb_wait(b, t, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0,
+	                      TB_S(99), 0, 0);
+	tb_set(b, W, tw, TANGLE_DF_WAITER_DEADLINE, TB_S(101));
+}
+
 static inline void sc_permits(tb *b, uint64_t id)
 {
 	uint64_t s = tb_sem(b, "pool", 2);

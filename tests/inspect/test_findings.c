@@ -94,6 +94,48 @@ static void test_channel_ring(void **state)
 	tb_free(b);
 }
 
+/* A select is an OR-wait: stuck only when every arm is. */
+static void test_select_cycle(void **state)
+{
+	(void)state;
+	for (int free_arm = 0; free_arm < 2; free_arm++) {
+		tb *b = tb_new(&(tb_opts){.seed = 21});
+		sc_select(b, 30, free_arm);
+		tangle_session *s = open_ok(b);
+		if (free_arm) { /* the audit arm can complete: nothing is stuck */
+			assert_int_equal(findings(s), 0);
+		} else {
+			expect_only(s, "deadlock", "channel");
+			assert_int_equal(findings(s), 1);
+			int st;
+			char *out = tb_run(s, "triage", &st);
+			assert_non_null(strstr(out, "DEADLOCK  channel cycle between 3 tasks"));
+			assert_non_null(strstr(out, "task 30 \"dispatch\" waits"));
+			assert_non_null(strstr(out, "in select to send on channel \"audit\""));
+			assert_non_null(strstr(out, "its receiver is task 32 \"auditor\""));
+			assert_non_null(strstr(out, "    or to send on channel \"jobs\" (full, 1/1), "
+			                       "whose receiver is task 31 \"worker\""));
+			assert_non_null(strstr(out, "every op of its select"));
+			tangle_inspect_free(out);
+			out = tb_run(s, "triage --json", &st); /* every op's channel */
+			char *objs = strstr(out, "\"objects\": [");
+			assert_non_null(objs);
+			char *end = strchr(objs, ']');
+			assert_non_null(end);
+			*end = 0;
+			assert_non_null(strstr(objs, "\"name\": \"jobs\""));
+			assert_non_null(strstr(objs, "\"name\": \"audit\""));
+			assert_non_null(strstr(objs, "\"name\": \"results\""));
+			tangle_inspect_free(out);
+			out = tb_run(s, "why 30", &st);
+			assert_non_null(strstr(out, "\"worker\""));
+			tangle_inspect_free(out);
+		}
+		tangle_session_free(s);
+		tb_free(b);
+	}
+}
+
 static void test_permits(void **state)
 {
 	(void)state;
@@ -447,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_lock_order),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_channel_ring),
+		cmocka_unit_test(test_select_cycle),
 		cmocka_unit_test(test_permits),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_mixed),
