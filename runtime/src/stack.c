@@ -83,11 +83,20 @@ static int stack_map(struct tangle_runtime *rt, struct tangle_task *t)
 	t->sched.stack_map_size = size;
 	t->stack_lo = m + guard;
 	t->stack_hi = m + size;
+#if TANGLE_ASAN
+	/* The mapping may reuse addresses of an earlier stack unmapped with
+	 * poisoned redzones (a task abandoned by tangle_runtime_free). */
+	ASAN_UNPOISON_MEMORY_REGION(t->stack_lo, rt->stack_size);
+#endif
 	return 0;
 }
 
 static void stack_unmap(struct tangle_task *t)
 {
+#if TANGLE_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(t->stack_lo,
+	                            (char *)t->stack_hi - (char *)t->stack_lo);
+#endif
 	munmap(t->sched.stack_map, t->sched.stack_map_size);
 	t->sched.stack_map = NULL;
 	t->sched.stack_map_size = 0;
