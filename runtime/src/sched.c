@@ -6,6 +6,8 @@
  *    whoever pops it owns it and moves it to RUNNING.
  *  - A task that switches away is finished off by the context that resumes
  *    next (tangle__after_switch), never while its stack is still in use.
+ *    The one exception: a yield on a runtime's only worker queues the task
+ *    before the switch, since no other thread pops its queues.
  *  - A task's scheduling state (task_sched.h) decides who may resume it:
  *    only the worker that switched away from a task moves it RUNNING ->
  *    PARKED, after leaving its stack; a wake that came before (RUNNING ->
@@ -69,20 +71,23 @@ static void maintenance(struct tangle_worker *w)
 		tangle__driver_poll(rt, false);
 }
 
-static struct tangle_task *pick_next(struct tangle_worker *w)
+/* The rest of a pick: maintenance when due (ticked), then the local
+ * queue, the global queue, the other workers. */
+static __attribute__((noinline)) struct tangle_task *
+pick_slow(struct tangle_worker *w, bool ticked)
 {
 	struct tangle_runtime *rt = w->rt;
 	struct tangle_task *t;
-	if (unlikely(++w->tick >= TANGLE__TICK_MAINTENANCE)) {
+	if (ticked) {
 		/* Fairness: the global queue first now and then, so tasks
 		 * that keep waking each other cannot starve it. */
 		w->tick = 0;
 		maintenance(w);
 		if ((t = tangle__global_pop(rt, w, 0)))
 			return t;
+		if ((t = tangle__runq_pop(w)))
+			return t;
 	}
-	if ((t = tangle__runq_pop(w)))
-		return t;
 	uint32_t batch = (uint32_t)(__atomic_load_n(&rt->global_len, __ATOMIC_RELAXED) /
 	                            rt->worker_count);
 	if (batch > TANGLE__RUNQ_CAP / 4)
@@ -92,6 +97,17 @@ static struct tangle_task *pick_next(struct tangle_worker *w)
 	if (rt->worker_count > 1)
 		return tangle__steal(w);
 	return NULL;
+}
+
+/* The next task to run on w, or NULL; inline: the local queue's head. */
+static inline struct tangle_task *pick_next(struct tangle_worker *w)
+{
+	if (unlikely(++w->tick >= TANGLE__TICK_MAINTENANCE))
+		return pick_slow(w, true);
+	struct tangle_task *t = tangle__runq_pop(w);
+	if (likely(t))
+		return t;
+	return pick_slow(w, false);
 }
 
 /* ---- Switching ---------------------------------------------------------------- */
@@ -131,11 +147,9 @@ requeue(struct tangle_worker *w, struct tangle_task *t)
 		tangle__runq_spill(w, t);
 }
 
-void tangle__after_switch(struct tangle_worker *w)
+static __attribute__((noinline)) void after_switch_slow(struct tangle_worker *w,
+                                                        struct tangle_task *p)
 {
-	struct tangle_task *p = w->prev;
-	if (!p)
-		return;
 	w->prev = NULL;
 	switch (w->prev_action) {
 	case TANGLE__ACT_YIELD:
@@ -161,18 +175,39 @@ void tangle__after_switch(struct tangle_worker *w)
 	}
 }
 
-struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
-                                         struct tangle_task *t, int action)
+static inline __attribute__((always_inline)) void after_switch(struct tangle_worker *w)
 {
-	struct tangle_runtime *rt = w->rt;
+	struct tangle_task *p = w->prev;
+	if (p)
+		after_switch_slow(w, p);
+}
+
+void tangle__after_switch(struct tangle_worker *w)
+{
+	after_switch(w);
+}
+
+/* tangle__switch_out, inline: a yield's copy loses the other actions. */
+static inline __attribute__((always_inline)) struct tangle_worker *
+switch_away(struct tangle_worker *w, struct tangle_task *t, int action)
+{
 	struct tangle_task *next = NULL;
-	if (!(action == TANGLE__ACT_EXIT && t->sched.main && rt->current_thread))
+	if (!(action == TANGLE__ACT_EXIT && t->sched.main && w->rt->current_thread))
 		next = pick_next(w);
 	if (!next && action == TANGLE__ACT_YIELD)
 		return w; /* nothing else to run: t's run goes on */
-	w->prev = t;
-	w->prev_action = action;
 	void **fake = action == TANGLE__ACT_EXIT ? NULL : &t->sched.asan_fake_stack;
+	if (action == TANGLE__ACT_YIELD && w->solo) {
+		/* The only worker: nobody else takes t from its queues, so it
+		 * is queued now, while still on its stack, and the task that
+		 * resumes has nothing to finish for it (w->prev stays NULL). */
+		atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED,
+		                      memory_order_release);
+		requeue(w, t);
+	} else {
+		w->prev = t;
+		w->prev_action = action;
+	}
 	if (next) {
 		resume_prep(w, next, false);
 		w = switch_to_task(&t->saved_sp, fake, next, w);
@@ -186,8 +221,35 @@ struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
 		w = ctx_switch(&t->saved_sp, fake, w->sched_sp, w->sched_stack_lo,
 		               w->sched_stack_size, w->tsan_fiber, w);
 	}
-	tangle__after_switch(w);
+	after_switch(w);
 	return w;
+}
+
+struct tangle_worker *tangle__switch_out(struct tangle_worker *w,
+                                         struct tangle_task *t, int action)
+{
+	return switch_away(w, t, action);
+}
+
+int tangle_yield_at(const tangle_site *site)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	struct tangle_task *t = w ? w->current : NULL;
+	if (unlikely(!t))
+		return TANGLE_ENOTASK;
+	TANGLE_DBG({
+		/* A runnable task's wait record: where it yielded, when. */
+		t->wait.kind = TANGLE_DEBUG_WAIT_YIELD;
+		t->wait.op = TANGLE_DEBUG_OP_YIELD;
+		t->wait.object = NULL;
+		t->wait.site = site;
+		t->wait.since = w->clock;
+		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_WOKEN,
+		                      memory_order_relaxed);
+	});
+	(void)site;
+	switch_away(w, t, TANGLE__ACT_YIELD);
+	return TANGLE_OK;
 }
 
 void tangle__suspend(void)
@@ -270,7 +332,7 @@ void tangle__worker_loop(struct tangle_worker *w, _Atomic uint32_t *until)
 {
 	struct tangle_runtime *rt = w->rt;
 	for (;;) {
-		tangle__after_switch(w);
+		after_switch(w);
 		if (tangle__must_stop(rt, until))
 			break;
 		struct tangle_task *t = pick_next(w);

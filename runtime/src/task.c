@@ -307,25 +307,7 @@ int tangle_detach(tangle_task *t)
 	return TANGLE_OK;
 }
 
-int tangle_yield_at(const tangle_site *site)
-{
-	struct tangle_worker *w = tangle__worker_self();
-	struct tangle_task *t = w ? w->current : NULL;
-	if (!t)
-		return TANGLE_ENOTASK;
-	TANGLE_DBG({
-		t->wait.kind = TANGLE_DEBUG_WAIT_YIELD;
-		t->wait.op = TANGLE_DEBUG_OP_YIELD;
-		t->wait.object = NULL;
-		t->wait.site = site;
-		t->wait.since = w->clock;
-		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_WOKEN,
-		                      memory_order_relaxed);
-	});
-	(void)site;
-	tangle__switch_out(w, t, TANGLE__ACT_YIELD);
-	return TANGLE_OK;
-}
+/* tangle_yield_at is in sched.c, with the switch it inlines. */
 
 int tangle_sleep_ms_at(uint64_t ms, const tangle_site *site)
 {

@@ -194,6 +194,46 @@ static void yielding_tasks_do_not_starve_others(void **state)
 	rt_test_both(starve_body, NULL);
 }
 
+/* More yielding tasks than a worker's local queue holds (256): the queue
+ * spills to the global one while tasks yield, and every yield still
+ * comes back exactly once. */
+#define MANY_YIELDERS 600
+#define MANY_ROUNDS 10
+
+struct many {
+	_Atomic long yields;
+};
+
+static void *many_yielder(void *arg)
+{
+	struct many *m = arg;
+	for (int i = 0; i < MANY_ROUNDS; i++) {
+		assert_int_equal(tangle_yield(), TANGLE_OK);
+		atomic_fetch_add(&m->yields, 1);
+	}
+	return NULL;
+}
+
+static void *many_body(void *arg)
+{
+	(void)arg;
+	static tangle_task *t[MANY_YIELDERS];
+	struct many m = {0};
+	for (int i = 0; i < MANY_YIELDERS; i++)
+		t[i] = tangle_spawn("yielder", many_yielder, &m);
+	for (int i = 0; i < MANY_YIELDERS; i++)
+		assert_int_equal(tangle_join(t[i], NULL), TANGLE_OK);
+	assert_int_equal(atomic_load(&m.yields), (long)MANY_YIELDERS * MANY_ROUNDS);
+	return NULL;
+}
+
+static void more_yielders_than_a_queue_holds_all_finish(void **state)
+{
+	(void)state;
+	for (unsigned workers = 0; workers <= 2; workers++)
+		rt_test_run(workers, many_body, NULL);
+}
+
 static void *identity_body(void *arg)
 {
 	(void)arg;
@@ -314,6 +354,7 @@ int main(void)
 		cmocka_unit_test(a_detached_task_still_runs),
 		cmocka_unit_test(yield_alternates_two_tasks_fairly),
 		cmocka_unit_test(yielding_tasks_do_not_starve_others),
+		cmocka_unit_test(more_yielders_than_a_queue_holds_all_finish),
 		cmocka_unit_test(tasks_have_ids_and_names),
 		cmocka_unit_test(bad_use_returns_errors),
 		cmocka_unit_test(calls_outside_a_task_fail),
