@@ -103,7 +103,18 @@ TANGLE_API int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg);
  * call in progress is waited for. Call it from outside the runtime's own
  * tasks (a task of another runtime may free this one): from one of its
  * own tasks, or while a current-thread runtime is inside
- * tangle_runtime_run, it prints one line on stderr and does nothing. */
+ * tangle_runtime_run, it prints one line on stderr and does nothing.
+ * The waits of abandoned tasks leave every mutex, rwlock, semaphore,
+ * channel and notify queue, so those objects keep working for other
+ * runtimes and threads (and can be destroyed); what the tasks held stays
+ * held (the tools show an orphaned lock), and a value a plain thread
+ * handed to one of them as the free began is lost with it.
+ * The caller's duty: once the free begins, nothing else may touch rt or
+ * its tasks — no tangle_spawn_on(rt), no tangle_cancel, tangle_join or
+ * tangle_detach of its tasks (from any thread or runtime), and every
+ * waker of its tasks dropped before. Operations on objects from plain
+ * threads may race the free: each either completes before the task's
+ * wait is removed or finds it gone. */
 TANGLE_API void tangle_runtime_free(tangle_runtime *rt);
 
 /* The runtime of the calling task, or NULL outside a task. */

@@ -127,6 +127,8 @@ struct tangle_waiter {
  * (winner), later grants of the others fail. select.c may add fields. */
 struct tangle_select_group {
 	_Atomic(struct tangle_waiter *) winner;
+	struct tangle_waiter *arms;      /* the n waiters, on the task's stack */
+	uint32_t narms;
 };
 
 /* A FIFO of waiters guarded by its owner's lock. after_abort, if set, is

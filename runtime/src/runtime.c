@@ -25,6 +25,7 @@ static void runtime_destroy(struct tangle_runtime *rt)
 {
 	tangle__blocking_free(rt);
 	tangle__runtime_unregister(rt);
+	tangle__waits_abandon(rt);
 	tangle__slabs_free(rt);
 	tangle__wakers_free(rt);
 	tangle__driver_free(rt);

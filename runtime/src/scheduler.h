@@ -294,6 +294,11 @@ TANGLE_HIDDEN void tangle__clock_refresh(struct tangle_worker *w);
 TANGLE_HIDDEN void tangle__clock_sync(void);     /* debug.c: the root pair */
 TANGLE_HIDDEN uint64_t tangle__clock_real(void); /* CLOCK_REALTIME ns */
 
+/* wait.c: tangle_runtime_free, workers stopped, slabs still mapped: every
+ * wait of rt's abandoned tasks (inline, and a select's arms) leaves its
+ * queue; then each queue's after_abort serves the waiters left. */
+TANGLE_HIDDEN void tangle__waits_abandon(struct tangle_runtime *rt);
+
 /* debug.c */
 TANGLE_HIDDEN void tangle__runtime_register(struct tangle_runtime *rt);
 TANGLE_HIDDEN void tangle__runtime_unregister(struct tangle_runtime *rt);

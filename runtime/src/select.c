@@ -16,6 +16,9 @@
  *     deadline passes; then it relocks every channel, which both waits out
  *     the winner's copy and removes the waiters still queued. After that no
  *     grant can happen: the winner (or none: ETIMEDOUT / ECANCELED) is final.
+ *  The inline waiter's select points to the group (and so to the arms)
+ *  exactly while arms may be queued: tangle_runtime_free uses it to take
+ *  an abandoned task's arms out of their channels.
  */
 #include "chan.h"
 
@@ -127,6 +130,8 @@ int tangle_select_at(tangle_select_op *ops, size_t n, int64_t timeout_ms,
 		timeout_ms, site);
 	self->select = &group;
 	struct tangle_waiter ws[TANGLE_SELECT_MAX];
+	group.arms = ws;
+	group.narms = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		bool send = ops[i].kind == TANGLE_SELECT_SEND;
 		struct tangle_chan *c = ops[i].chan;
@@ -152,6 +157,7 @@ int tangle_select_at(tangle_select_op *ops, size_t n, int64_t timeout_ms,
 	struct tangle_waiter *win =
 		atomic_load_explicit(&group.winner, memory_order_acquire);
 	unlock_all(chans, m);
+	self->select = NULL; /* out of every queue: nothing for the free to drop */
 
 	if (!win) {
 		bool c = cancelled(t);

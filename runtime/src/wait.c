@@ -16,6 +16,8 @@
  *  - w->queue is read by the waiting task without the lock (atomically),
  *    to find the lock; a queued waiter's object outlives the wait.
  */
+#include <stdlib.h>
+
 #include "scheduler.h"
 
 void tangle__waitq_init(struct tangle_waitq *q, tangle_spinlock *lock,
@@ -229,4 +231,67 @@ int tangle__wait_check(void)
 	if (cancelled(t))
 		return TANGLE_ECANCELED;
 	return TANGLE_OK;
+}
+
+/* ---- tangle_runtime_free: abandoned waits leave their queues --------------- */
+
+struct left {
+	struct tangle_waitq **q; /* queues with an after_abort to run */
+	size_t n, cap;
+};
+
+static void leave(struct tangle_waiter *w, struct left *l)
+{
+	struct tangle_waitq *q = __atomic_load_n(&w->queue, __ATOMIC_ACQUIRE);
+	if (!q)
+		return;
+	tangle__spin_lock(q->lock);
+	if (__atomic_load_n(&w->queue, __ATOMIC_RELAXED) != q) {
+		tangle__spin_unlock(q->lock);
+		return;
+	}
+	tangle__waitq_remove(q, w);
+	if (q->after_abort) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+			struct tangle_waitq **a = realloc(l->q, cap * sizeof(*a));
+			if (a) {
+				l->q = a;
+				l->cap = cap;
+			}
+		}
+		if (l->n < l->cap)
+			l->q[l->n++] = q;
+		else
+			q->after_abort(q); /* no memory: at once (it may serve one of
+			                      rt's waiters, whose grant is lost) */
+	}
+	tangle__spin_unlock(q->lock);
+}
+
+void tangle__waits_abandon(struct tangle_runtime *rt)
+{
+	struct left l = {0};
+	for (struct tangle_slab *s = rt->slabs; s; s = s->next) {
+		for (uint32_t i = 0; i < s->capacity; i++) {
+			struct tangle_task *t = &s->tasks[i];
+			uint32_t st = atomic_load_explicit(&t->sched.state,
+			                                   memory_order_acquire);
+			if (st == TANGLE__S_NEW || st == TANGLE__S_DONE)
+				continue;
+			leave(&t->wait, &l);
+			struct tangle_select_group *g = t->wait.select;
+			if (t->wait.kind == TANGLE_DEBUG_WAIT_SELECT && g)
+				for (uint32_t k = 0; k < g->narms && k < TANGLE_SELECT_MAX; k++)
+					leave(&g->arms[k], &l);
+		}
+	}
+	/* Only now, with none of rt's waiters left in any queue, may the
+	 * owners serve the others (a semaphore's smaller requests, readers). */
+	for (size_t k = 0; k < l.n; k++) {
+		tangle__spin_lock(l.q[k]->lock);
+		l.q[k]->after_abort(l.q[k]);
+		tangle__spin_unlock(l.q[k]->lock);
+	}
+	free(l.q);
 }
