@@ -245,6 +245,13 @@ struct tangle_debug_root_s tangle_debug_root = {
 	.layout = {LAYOUT_ENTRIES},
 };
 
+/* In a static link an object comes along only if referenced: this
+ * reference (debug.c is always linked, as every runtime registers here)
+ * brings gdb_scripts.c and its .debug_gdb_scripts entry with it. */
+extern TANGLE_HIDDEN const char tangle__gdb_scripts_anchor;
+__attribute__((used)) static const char *const gdb_scripts_ref =
+	&tangle__gdb_scripts_anchor;
+
 static tangle_spinlock registry_lock;
 
 __attribute__((constructor)) static void debug_start(void)
