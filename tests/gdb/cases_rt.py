@@ -239,6 +239,19 @@ def rt_autoload(_):
 
 
 @case
+def rt_autoload_static(_):
+    """Linked statically, the program itself carries the auto-load entry
+    (debug.c references its anchor, so the linker keeps gdb_scripts.o)."""
+    prog = ARGS["static"]
+    safe = "add-auto-load-safe-path " + ARGS["build"]
+    out = gdb([mark("info"), "info auto-load python-scripts", mark("help"),
+               "help tangle", mark("end")], prog, load=False, pre=[safe])
+    expect(section(out, "@@info", "@@help"),
+           r"^Yes +gdb\.inlined-script\.tangle")
+    reject(section(out, "@@help", "@@end"), r"Undefined command")
+
+
+@case
 def rt_no_table(_):
     out = gdb(["break toy_ready", "run", "tangle tasks", "tangle triage"],
               ARGS["toy"])
