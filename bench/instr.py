@@ -108,7 +108,7 @@ def main():
                     help="list the N runtime source lines that the table costs most")
     args = ap.parse_args()
 
-    progs = programs(os.path.abspath(args.build_dir))
+    progs = programs(os.path.abspath(args.build_dir), with_go=False)
     names = bench_names(progs, args.filters)
     n1, n2 = args.iters
     has = {v: set(listing(progs[v])) for v in VARIANTS}
