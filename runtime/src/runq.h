@@ -74,6 +74,27 @@ static inline struct tangle_task *tangle__runq_pop(struct tangle_worker *w)
 	}
 }
 
+/* Owner of a solo queue (no thieves) only: pop the head and push t at the
+ * tail in one step, t going behind every queued task; the length does not
+ * change. NULL, and t not pushed, when the queue is empty. */
+static inline struct tangle_task *tangle__runq_rotate(struct tangle_worker *w,
+                                                      struct tangle_task *t)
+{
+	struct tangle_runq *q = &w->q;
+	uint32_t real = (uint32_t)atomic_load_explicit(&q->head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	if (real == tail)
+		return NULL;
+	struct tangle_task *next = atomic_load_explicit(&q->buf[real & TANGLE__RUNQ_MASK],
+	                                                memory_order_relaxed);
+	/* (a full queue has tail's slot = real's: read before written) */
+	atomic_store_explicit(&q->buf[tail & TANGLE__RUNQ_MASK], t, memory_order_relaxed);
+	atomic_store_explicit(&q->head, tangle__runq_pack(real + 1, real + 1),
+	                      memory_order_relaxed);
+	atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
+	return next;
+}
+
 /* Any thread; a hint. */
 static inline uint32_t tangle__runq_len(struct tangle_worker *w)
 {

@@ -187,6 +187,42 @@ void tangle__after_switch(struct tangle_worker *w)
 	after_switch(w);
 }
 
+/* t, still running on its stack, is queued on a solo worker (below):
+ * nobody else takes it from its queues, and the task that resumes has
+ * nothing to finish for it (w->prev stays NULL). */
+static inline __attribute__((always_inline)) void queued(struct tangle_task *t)
+{
+	atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED,
+	                      memory_order_release);
+	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
+	                                 memory_order_relaxed));
+}
+
+/* A yield on a runtime's only worker: the next task off the local queue
+ * and t onto it in one step, when nothing else is due. */
+static inline __attribute__((always_inline)) struct tangle_worker *
+yield_solo(struct tangle_worker *w, struct tangle_task *t)
+{
+	struct tangle_task *next = NULL;
+	bool due = ++w->tick >= TANGLE__TICK_MAINTENANCE;
+	if (likely(!due))
+		next = tangle__runq_rotate(w, t);
+	if (likely(next)) {
+		queued(t);
+	} else {
+		next = pick_slow(w, due);
+		if (!next)
+			return w; /* nothing else to run: t's run goes on */
+		queued(t);
+		if (unlikely(!tangle__runq_push(w, t)))
+			tangle__runq_spill(w, t);
+	}
+	resume_prep(w, next, false);
+	w = switch_to_task(&t->saved_sp, &t->sched.asan_fake_stack, next, w);
+	after_switch(w);
+	return w;
+}
+
 /* tangle__switch_out, inline: a yield's copy loses the other actions. */
 static inline __attribute__((always_inline)) struct tangle_worker *
 switch_away(struct tangle_worker *w, struct tangle_task *t, int action)
@@ -197,17 +233,8 @@ switch_away(struct tangle_worker *w, struct tangle_task *t, int action)
 	if (!next && action == TANGLE__ACT_YIELD)
 		return w; /* nothing else to run: t's run goes on */
 	void **fake = action == TANGLE__ACT_EXIT ? NULL : &t->sched.asan_fake_stack;
-	if (action == TANGLE__ACT_YIELD && w->solo) {
-		/* The only worker: nobody else takes t from its queues, so it
-		 * is queued now, while still on its stack, and the task that
-		 * resumes has nothing to finish for it (w->prev stays NULL). */
-		atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED,
-		                      memory_order_release);
-		requeue(w, t);
-	} else {
-		w->prev = t;
-		w->prev_action = action;
-	}
+	w->prev = t;
+	w->prev_action = action;
 	if (next) {
 		resume_prep(w, next, false);
 		w = switch_to_task(&t->saved_sp, fake, next, w);
@@ -248,7 +275,10 @@ int tangle_yield_at(const tangle_site *site)
 		                      memory_order_relaxed);
 	});
 	(void)site;
-	switch_away(w, t, TANGLE__ACT_YIELD);
+	if (w->solo)
+		yield_solo(w, t);
+	else
+		switch_away(w, t, TANGLE__ACT_YIELD);
 	return TANGLE_OK;
 }
 

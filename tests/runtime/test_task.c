@@ -234,6 +234,55 @@ static void more_yielders_than_a_queue_holds_all_finish(void **state)
 		rt_test_run(workers, many_body, NULL);
 }
 
+/* Tasks that keep yielding on one worker take turns in a fixed order. */
+#define RR_TASKS 5
+#define RR_ROUNDS 40
+
+struct rr {
+	int log[RR_TASKS * RR_ROUNDS];
+	int n;
+};
+
+struct rr_arg {
+	struct rr *rr;
+	int index;
+};
+
+static void *rr_task(void *arg)
+{
+	struct rr_arg *a = arg;
+	for (int i = 0; i < RR_ROUNDS; i++) {
+		a->rr->log[a->rr->n++] = a->index;
+		tangle_yield();
+	}
+	return NULL;
+}
+
+static void *rr_body(void *arg)
+{
+	(void)arg;
+	struct rr rr = {0};
+	struct rr_arg args[RR_TASKS];
+	tangle_task *t[RR_TASKS];
+	for (int i = 0; i < RR_TASKS; i++) {
+		args[i] = (struct rr_arg){&rr, i};
+		t[i] = tangle_spawn("rr", rr_task, &args[i]);
+	}
+	for (int i = 0; i < RR_TASKS; i++)
+		tangle_join(t[i], NULL);
+	assert_int_equal(rr.n, RR_TASKS * RR_ROUNDS);
+	for (int i = 0; i < rr.n; i++)
+		assert_int_equal(rr.log[i], i % RR_TASKS);
+	return NULL;
+}
+
+static void yielders_on_one_worker_take_turns(void **state)
+{
+	(void)state;
+	rt_test_run(0, rr_body, NULL);
+	rt_test_run(1, rr_body, NULL);
+}
+
 static void *identity_body(void *arg)
 {
 	(void)arg;
@@ -355,6 +404,7 @@ int main(void)
 		cmocka_unit_test(yield_alternates_two_tasks_fairly),
 		cmocka_unit_test(yielding_tasks_do_not_starve_others),
 		cmocka_unit_test(more_yielders_than_a_queue_holds_all_finish),
+		cmocka_unit_test(yielders_on_one_worker_take_turns),
 		cmocka_unit_test(tasks_have_ids_and_names),
 		cmocka_unit_test(bad_use_returns_errors),
 		cmocka_unit_test(calls_outside_a_task_fail),
