@@ -45,6 +45,7 @@ struct cli_core {
 	unsigned char *nt_file;     /* copy of NT_FILE: maps[].path point here */
 	uint64_t entry;             /* AT_ENTRY */
 	uint64_t phdr;              /* AT_PHDR: the program's headers */
+	uint64_t vdso;              /* AT_SYSINFO_EHDR: the vDSO's ELF image */
 	char program[17];           /* NT_PRPSINFO pr_fname */
 	const char *recorded_exe;   /* the executable's path in NT_FILE */
 	char *exe;                  /* the executable used */
@@ -165,6 +166,7 @@ const char *cli_core_exe(const struct cli_core *c) { return c->exe; }
 uint64_t cli_core_mtime_ns(const struct cli_core *c) { return c->mtime_ns; }
 unsigned cli_core_machine(const struct cli_core *c) { return c->machine; }
 const char *cli_core_recorded_exe(const struct cli_core *c) { return c->recorded_exe; }
+uint64_t cli_core_vdso(const struct cli_core *c) { return c->vdso; }
 
 const struct cli_mapping *cli_core_mappings(const struct cli_core *c, int *count)
 {
@@ -218,6 +220,7 @@ static void take_note(struct cli_core *c, const GElf_Nhdr *h, const char *name,
 			c->entry = cli_auxv_get(desc, h->n_descsz, AT_ENTRY);
 			c->execfn = cli_auxv_get(desc, h->n_descsz, AT_EXECFN);
 			c->phdr = cli_auxv_get(desc, h->n_descsz, AT_PHDR);
+			c->vdso = cli_auxv_get(desc, h->n_descsz, AT_SYSINFO_EHDR);
 		} else if (h->n_type == NT_PRPSINFO &&
 		           h->n_descsz >= sizeof(struct elf_prpsinfo)) {
 			const size_t at = offsetof(struct elf_prpsinfo, pr_fname);

@@ -59,6 +59,8 @@ const char *cli_mapping_file(const struct cli_core *c,
                              const struct cli_mapping *m);
 /* The executable's path as the core records it, or NULL. */
 const char *cli_core_recorded_exe(const struct cli_core *c);
+/* Where the vDSO's ELF image was mapped (AT_SYSINFO_EHDR), or 0. */
+uint64_t cli_core_vdso(const struct cli_core *c);
 
 /* The registers of thread tid at the dump, as a context whose pc is where
  * it was interrupted (not a return address). 0, or -1 if no such thread. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tangle_debug.h"
 
@@ -58,6 +59,48 @@ static int report_mapped_files(Dwfl *dwfl, const struct cli_core *core)
 	return reported;
 }
 
+/* The vDSO is in no file, so NT_FILE does not name it; its image is in
+ * the core (the kernel dumps it). Report it from a copy in a memfd so that
+ * frames in it (clock_gettime, gettimeofday; on aarch64 the signal
+ * return) get a name and its CFI, and unwinding goes on past them. */
+#define VDSO_MAX (1u << 20)
+
+static uint64_t vdso_size(const struct cli_core *core, uint64_t base)
+{
+	Elf64_Ehdr eh;
+	if (cli_core_read_dumped(core, base, &eh, sizeof eh) != sizeof eh ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+		return 0;
+	/* the image ends with its section headers, or its last segment */
+	uint64_t size = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+	for (unsigned i = 0; i < eh.e_phnum && i < 64; i++) {
+		Elf64_Phdr ph;
+		if (cli_core_read_dumped(core, base + eh.e_phoff + i * sizeof ph, &ph,
+		                         sizeof ph) != sizeof ph)
+			return 0;
+		if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > size)
+			size = ph.p_offset + ph.p_filesz;
+	}
+	return size <= VDSO_MAX ? size : 0;
+}
+
+static void report_vdso(Dwfl *dwfl, const struct cli_core *core)
+{
+	uint64_t base = cli_core_vdso(core), size = base ? vdso_size(core, base) : 0;
+	if (!size)
+		return;
+	void *image = malloc(size);
+	int fd = image ? memfd_create("tangle-vdso", MFD_CLOEXEC) : -1;
+	if (fd >= 0 && cli_core_read_dumped(core, base, image, size) == size &&
+	    write(fd, image, size) == (ssize_t)size &&
+	    dwfl_report_elf(dwfl, "[vdso]", "[vdso]", fd, base, false))
+		fd = -1; /* libdwfl's now */
+	if (fd >= 0)
+		close(fd);
+	free(image);
+}
+
 tangle_error *cli_dwfl_core(const struct cli_core *core, Dwfl **out)
 {
 	*out = NULL;
@@ -68,9 +111,10 @@ tangle_error *cli_dwfl_core(const struct cli_core *core, Dwfl **out)
 	dwfl_report_begin(dwfl);
 	int nmaps, n;
 	cli_core_mappings(core, &nmaps);
-	if (nmaps > 0)
+	if (nmaps > 0) {
 		n = report_mapped_files(dwfl, core);
-	else
+		report_vdso(dwfl, core);
+	} else
 		n = dwfl_core_file_report(dwfl, cli_core_elf(core), cli_core_exe(core));
 	if (n < 0 || dwfl_report_end(dwfl, NULL, NULL) != 0) {
 		tangle_error *err = tangle_error_new(

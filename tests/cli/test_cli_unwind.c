@@ -3,7 +3,7 @@
  * fixture: the debug root by symbol and (stripped) by section, a thread's
  * frames with an inlined call expanded and the line it blocks at, and the
  * same stack unwound as a "task" from a context built from that thread's
- * registers.
+ * registers; the vDSO, read from the core, as a module with its symbols.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +219,32 @@ static void unwinds_a_task_from_its_context(void **state)
 #endif
 }
 
+/* The vDSO is in no file (NT_FILE does not list it): its image is read
+ * from the core, so its functions have names and CFI. */
+static void reports_the_vdso(void **state)
+{
+	(void)state;
+	struct cli_target t;
+	open_target(&t, core);
+	uint64_t vdso = cli_core_vdso(t.core);
+	assert_true(vdso != 0);
+	Dwfl_Module *m = dwfl_addrmodule(t.dwfl, vdso);
+	assert_non_null(m);
+	const char *name = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL,
+	                                    NULL);
+	assert_string_equal(name, "[vdso]");
+#if defined(__x86_64__)
+	const char *fn = "__vdso_clock_gettime";
+#else
+	const char *fn = "__kernel_clock_gettime";
+#endif
+	uint64_t addr;
+	assert_int_equal(t.reader.lookup(t.reader.ctx, fn, &addr), 0);
+	assert_true(addr > vdso && addr < vdso + (1u << 20));
+	assert_ptr_equal(dwfl_addrmodule(t.dwfl, addr), m);
+	cli_target_close(&t);
+}
+
 static void survives_bad_contexts(void **state)
 {
 	(void)state;
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(unwinds_a_thread),
 		cmocka_unit_test(unwinds_a_thread_without_aranges),
 		cmocka_unit_test(unwinds_a_task_from_its_context),
+		cmocka_unit_test(reports_the_vdso),
 		cmocka_unit_test(survives_bad_contexts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
