@@ -112,9 +112,13 @@ TANGLE_API int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg);
  * The caller's duty: once the free begins, nothing else may touch rt or
  * its tasks — no tangle_spawn_on(rt), no tangle_cancel, tangle_join or
  * tangle_detach of its tasks (from any thread or runtime), and every
- * waker of its tasks dropped before. Operations on objects from plain
- * threads may race the free: each either completes before the task's
- * wait is removed or finds it gone. */
+ * waker of its tasks dropped before. Nor may another thread (a plain
+ * thread, or a task of another runtime) wake one of its tasks while the
+ * free runs: a notify, send, receive, unlock or release that hands the
+ * object to one of rt's waiting tasks queues that task on rt. Stop such
+ * threads first (or make sure none of rt's tasks waits on what they
+ * signal); once tangle_runtime_free has returned, they may use the
+ * objects again. */
 TANGLE_API void tangle_runtime_free(tangle_runtime *rt);
 
 /* The runtime of the calling task, or NULL outside a task. */
