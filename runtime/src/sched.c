@@ -289,7 +289,7 @@ void tangle__suspend(void)
 	/* release: a reader that sees WAITING sees the wait record too */
 	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_WAITING,
 	                                 memory_order_release));
-	tangle__switch_out(w, t, TANGLE__ACT_SUSPEND);
+	switch_away(w, t, TANGLE__ACT_SUSPEND);
 }
 
 /* ---- Waking ------------------------------------------------------------------- */
