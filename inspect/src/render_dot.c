@@ -2,8 +2,9 @@
  * render_dot.c — the wait-for graph in Graphviz DOT. Nodes: tasks that wait
  * on, hold or are part of something (idle tasks are left out, so a server
  * with many idle connections stays readable) and the objects they meet.
- * Edges: task -> object it waits for (labelled with the operation), object
- * -> task holding it or that must act on it. Findings are drawn in red.
+ * Edges: task -> object it waits for (labelled with the operation; a select
+ * has one per op, "select send" / "select recv"), object -> task holding
+ * it or that must act on it. Findings are drawn in red.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -69,7 +70,12 @@ void ti_dot(tangle_session *s, FILE *out)
 			        t->wait.obj, ti_op_name(t->wait.op), red);
 		for (uint32_t k = 0; k < ti_nedges(s, i); k++) {
 			const ti_task *b = &s->tasks[e[k].to];
-			if (e[k].obj != TI_NONE && e[k].obj == t->wait.obj) {
+			bool arm = e[k].arm && e[k].obj != TI_NONE;
+			if (arm && (k == 0 || e[k - 1].arm != e[k].arm)) /* one per op */
+				fprintf(out, "  t%" PRIu64 " -> o%u [label=\"select %s\"%s];\n",
+				        t->id, e[k].obj,
+				        e[k].kind == TI_E_RECEIVER ? "send" : "recv", red);
+			if (e[k].obj != TI_NONE && (e[k].obj == t->wait.obj || arm)) {
 				uint64_t key = ((uint64_t)e[k].obj + 1) << 32 | e[k].to, v;
 				if (ti_map_get(&drawn, key, &v))
 					continue;

@@ -127,6 +127,11 @@ static void test_select_cycle(void **state)
 			assert_non_null(strstr(objs, "\"name\": \"audit\""));
 			assert_non_null(strstr(objs, "\"name\": \"results\""));
 			tangle_inspect_free(out);
+			out = tb_run(s, "graph", &st); /* each op: task -> channel */
+			assert_non_null(strstr(out, "t30 -> o"));
+			assert_non_null(strstr(out, "[label=\"select send\", color=red]"));
+			assert_null(strstr(out, "t30 -> t31"));
+			tangle_inspect_free(out);
 			out = tb_run(s, "why 30", &st);
 			assert_non_null(strstr(out, "\"worker\""));
 			tangle_inspect_free(out);
