@@ -148,11 +148,69 @@ static void free_with_waiting_tasks_two_workers(void **state)
 	freed_with_tasks_waiting_then_a_new_runtime(2);
 }
 
+/* A semaphore's FIFO: a request of runtime B waits behind a bigger one of
+ * runtime A though a permit is free. Freeing A (from a task of B) takes
+ * A's request out of the queue, and the semaphore serves B's at once. */
+static tangle_sem pool;
+static tangle_runtime *rt_a;
+
+static void *ask_two(void *arg)
+{
+	(void)arg;
+	tangle_sem_acquire(&pool, 2); /* 1 of 2 is out: waits for good */
+	return NULL;
+}
+
+static void *a_main(void *arg)
+{
+	(void)arg;
+	assert_int_equal(tangle_sem_acquire(&pool, 1), TANGLE_OK); /* kept */
+	assert_int_equal(tangle_detach(tangle_spawn("ask-two", ask_two, NULL)),
+	                 TANGLE_OK);
+	tangle_sleep_ms(20);
+	return NULL;
+}
+
+static void *ask_one(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)tangle_sem_acquire_timeout(&pool, 1, 3000);
+}
+
+static void *b_main(void *arg)
+{
+	(void)arg;
+	tangle_task *u = tangle_spawn("ask-one", ask_one, NULL);
+	assert_non_null(u);
+	tangle_sleep_ms(20);
+	assert_int_equal(tangle_sem_available(&pool), 1); /* free, yet it waits */
+	tangle_runtime_free(rt_a);
+	void *r = NULL;
+	assert_int_equal(tangle_join(u, &r), TANGLE_OK);
+	assert_int_equal((intptr_t)r, TANGLE_OK);
+	return NULL;
+}
+
+static void freeing_a_runtime_serves_the_waiters_behind_its_tasks(void **state)
+{
+	(void)state;
+	assert_int_equal(tangle_sem_init(&pool, 2, "pool"), TANGLE_OK);
+	tangle_config one = {.workers = 1, .name = "a"};
+	rt_a = tangle_runtime_new(&one);
+	assert_non_null(rt_a);
+	assert_int_equal(tangle_runtime_run(rt_a, a_main, NULL), TANGLE_OK);
+	rt_test_run(2, b_main, NULL);
+	assert_int_equal(tangle_sem_available(&pool), 0);
+	assert_int_equal(tangle_sem_release(&pool, 2), TANGLE_OK);
+	assert_int_equal(tangle_sem_destroy(&pool), TANGLE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(free_with_waiting_tasks_current_thread),
 		cmocka_unit_test(free_with_waiting_tasks_two_workers),
+		cmocka_unit_test(freeing_a_runtime_serves_the_waiters_behind_its_tasks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
