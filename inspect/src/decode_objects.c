@@ -9,6 +9,11 @@
  * read once; a waiter that waits on another object ends the walk (stale).
  * Holders of an object are derived from every task's HOLDs, the
  * object's owner and hand-off, and waiters granted but not yet claimed.
+ * Since ABI minor 1 a mutex's hold is on the mutex (OWNER_ID, OWNER_SINCE,
+ * HELD_SITE) instead of in its owner's HOLDS: when the layout has
+ * HELD_SITE, each owned mutex becomes a hold of its owner here, placed
+ * among the task's other holds by time, so that everything downstream
+ * reads TASK.HOLDS as before (tables of minor 0 keep theirs as they are).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -63,6 +68,7 @@ static uint32_t add_object(tangle_session *s, uint64_t addr, int in_registry,
 	o->last_sender = ti_get(L, rec, O, TANGLE_DF_OBJECT_LAST_SENDER);
 	o->last_receiver = ti_get(L, rec, O, TANGLE_DF_OBJECT_LAST_RECEIVER);
 	o->elem_size = ti_get(L, rec, O, TANGLE_DF_OBJECT_ELEM_SIZE);
+	o->held_site = ti_get(L, rec, O, TANGLE_DF_OBJECT_HELD_SITE);
 	o->owner = o->handed = TI_NONE;
 	if (o->kind == TANGLE_DEBUG_OBJ_NONE || o->kind > TANGLE_DEBUG_OBJ_TASK)
 		ti_problem_add(s, addr, "object at 0x%" PRIx64 ": unknown kind %u",
@@ -171,6 +177,40 @@ static ti_wait **walk_queue(tangle_session *s, uint32_t oi, uint64_t head,
 	}
 	ti_vec_free(&q);
 	return out;
+}
+
+/* The hold of mutex oi by its owner, added to the owner's holds. */
+static tangle_error *object_hold(tangle_session *s, uint32_t oi)
+{
+	const ti_object *o = &s->objs[oi];
+	uint64_t v;
+	if (o->kind != TANGLE_DEBUG_OBJ_MUTEX || !o->owner_id ||
+	    !ti_map_get(&s->task_by_id, o->owner_id, &v))
+		return NULL;
+	ti_task *t = &s->tasks[v];
+	uint32_t n = t->nholds, at = n;
+	if (n >= UINT8_MAX)
+		return NULL;
+	for (uint32_t h = 0; h < n; h++) {
+		if (t->holds[h].obj == oi)
+			return NULL; /* listed in HOLDS already */
+		if (at == n && t->holds[h].since > o->owner_since)
+			at = h;
+	}
+	ti_hold *holds = ti_alloc(&s->A, (n + 1) * sizeof(*holds));
+	if (!holds)
+		return &tangle_error_out_of_memory;
+	if (n)
+		memcpy(holds, t->holds, n * sizeof(*holds));
+	memmove(holds + at + 1, holds + at, (n - at) * sizeof(*holds));
+	holds[at] = (ti_hold){
+		.object = o->addr, .since = o->owner_since,
+		.site = ti_read_site(s, o->held_site), .count = 1, .obj = oi,
+		.mode = TANGLE_DEBUG_HOLD_EXCLUSIVE,
+	};
+	t->holds = holds;
+	t->nholds = (uint8_t)(n + 1);
+	return NULL;
 }
 
 struct pair {
@@ -296,5 +336,14 @@ tangle_error *ti_decode_objects(tangle_session *s)
 		s->objs[i].q2 = walk_queue(s, i, H[i].q2, &s->objs[i].nq2, "receiver");
 	}
 	ti_vec_free(&heads);
+	if (ti_has(&s->L, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HELD_SITE)) {
+		/* oldest object first: of holds taken at one clock reading,
+		 * objects created in the order they are locked keep it */
+		for (uint32_t i = s->nobjs; i-- > 0;) {
+			tangle_error *err = object_hold(s, i);
+			if (err)
+				return err;
+		}
+	}
 	return holders(s);
 }

@@ -180,6 +180,7 @@ typedef struct ti_task {
 typedef struct ti_object {
 	uint64_t addr;
 	uint64_t owner_id, owner_since, handed_to, handed_at;
+	uint64_t held_site; /* HELD_SITE: the owner's hold is on the object */
 	uint64_t acquisitions, contentions, longest_hold;
 	uint64_t last_sender, last_receiver, elem_size;
 	int64_t value, capacity;

@@ -32,7 +32,7 @@
 #define TANGLE_DEBUG_SECTION ".tangle_debug"
 #define TANGLE_DEBUG_MAGIC "TNGLDBG" /* 8 bytes with the NUL */
 #define TANGLE_DEBUG_ABI_MAJOR 1
-#define TANGLE_DEBUG_ABI_MINOR 0
+#define TANGLE_DEBUG_ABI_MINOR 1
 
 /* The frozen header at the start of the root. */
 struct tangle_debug_header {
@@ -343,6 +343,12 @@ enum tangle_debug_object_field {
 	TANGLE_DF_OBJECT_LAST_SENDER = 20,  /* u64: task id (channel) */
 	TANGLE_DF_OBJECT_LAST_RECEIVER = 21,/* u64: task id (channel) */
 	TANGLE_DF_OBJECT_ELEM_SIZE = 22,    /* u64: channel value size */
+	TANGLE_DF_OBJECT_HELD_SITE = 23,    /* ptr: SITE of the owner's lock call
+	                                     (mutex; since minor 1). With this
+	                                     field a mutex's hold is on the
+	                                     mutex (OWNER_ID, OWNER_SINCE,
+	                                     HELD_SITE), not in the owner's
+	                                     TASK.HOLDS */
 };
 
 enum tangle_debug_object_kind {

@@ -18,7 +18,7 @@
 
 /* Entries in the layout: one per record and one per field below
  * (checked at compile time). */
-#define LAYOUT_N 133
+#define LAYOUT_N 134
 
 struct tangle_debug_root_s {
 	struct tangle_debug_header header;
@@ -187,6 +187,7 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_LAST_SENDER, O_T, last_sender),           \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_LAST_RECEIVER, O_T, last_receiver),       \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_ELEM_SIZE, O_T, elem_size),               \
+	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HELD_SITE, O_T, held_site),               \
                                                                                        \
 	R(TANGLE_DR_SITE, S_T),                                                        \
 	F(TANGLE_DR_SITE, TANGLE_DF_SITE_FILE, S_T, file),                             \
@@ -319,6 +320,7 @@ void tangle__object_register(struct tangle_object *o, uint8_t kind,
 	o->created_at = site;
 	o->owner_id = 0;
 	o->owner_since = 0;
+	o->held_site = NULL;
 	o->handed_to = 0;
 	o->handed_at = 0;
 	o->acquisitions = 0;

@@ -378,6 +378,7 @@ struct tangle_object {
 	const tangle_site *created_at;
 	uint64_t owner_id;               /* debug: the owner's task id */
 	uint64_t owner_since;
+	const tangle_site *held_site;    /* mutex: the owner's lock call */
 	int64_t value;
 	int64_t capacity;
 	struct tangle_waitq waiters;     /* channel: senders */

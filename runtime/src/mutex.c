@@ -21,8 +21,11 @@
  * lock: owner_id still names the finished task for the tools). The word
  * cannot tell that task from a later one reusing its record; owner_id can.
  *
- * The debug record's owner fields, counters and the task's hold are written
- * by the owner alone (the word makes it exclusive), as plain relaxed stores.
+ * The owner's hold lives on the mutex (owner_id, owner_since, held_site),
+ * not in the task's hold list: a mutex has one owner, and readers derive
+ * the task's holds from the objects it owns. These fields and the counters
+ * are written by the owner alone (the word makes it exclusive), as plain
+ * relaxed stores.
  */
 #include "scheduler.h"
 
@@ -54,8 +57,8 @@ static inline void claimed(struct mutex *m, struct tangle_task *t,
 	TANGLE_DBG({
 		DBG_STORE(m->obj.owner_id, t->id);
 		DBG_STORE(m->obj.owner_since, now);
+		DBG_STORE(m->obj.held_site, site);
 		DBG_INC(m->obj.acquisitions);
-		tangle__hold_push(t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, now, site);
 	});
 }
 
@@ -70,7 +73,6 @@ static inline void releasing(struct mutex *m, struct tangle_task *t,
 			DBG_STORE(m->obj.longest_hold, now - since);
 		DBG_STORE(m->obj.owner_id, 0);
 		DBG_STORE(m->obj.owner_since, 0);
-		tangle__hold_pop(t, m, TANGLE_DEBUG_HOLD_EXCLUSIVE);
 	});
 }
 

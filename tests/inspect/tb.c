@@ -60,7 +60,7 @@ static void layout_rec(tb *b, int rec, uint32_t start)
 {
 	int idx[NFIELD], n = 0;
 	for (size_t i = 0; i < NSPECS; i++)
-		if (specs[i].rec == rec)
+		if (specs[i].rec == rec && !b->dropped[rec][specs[i].field])
 			idx[n++] = (int)i;
 	unsigned seed = b->o.seed * 31u + (unsigned)rec;
 	if (b->o.seed)
@@ -98,6 +98,10 @@ tb *tb_new(const tb_opts *o)
 		b->o.major = TANGLE_DEBUG_ABI_MAJOR;
 	if (!b->o.slab_capacity)
 		b->o.slab_capacity = 64;
+	if (!b->o.mutex_hold_on_object) /* a minor-0 table: no room for it */
+		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_HELD_SITE] = 1;
+	else if (!b->o.minor)
+		b->o.minor = 1;
 	b->mem = calloc(1, b->o.size);
 	b->used = 64; /* nothing at the base address itself */
 	static const int order[] = {TANGLE_DR_SITE, TANGLE_DR_LABEL, TANGLE_DR_SPAN,
@@ -355,6 +359,15 @@ void tb_hold(tb *b, uint64_t task, uint64_t obj, int mode, uint32_t count,
              uint64_t since, uint64_t site)
 {
 	const int T = TANGLE_DR_TASK, H = TANGLE_DR_HOLD, O = TANGLE_DR_OBJECT;
+	if (b->o.mutex_hold_on_object && mode == TANGLE_DEBUG_HOLD_EXCLUSIVE &&
+	    get(b, O, obj, TANGLE_DF_OBJECT_KIND) == TANGLE_DEBUG_OBJ_MUTEX) {
+		tb_set(b, O, obj, TANGLE_DF_OBJECT_OWNER_ID, tb_task_id(b, task));
+		tb_set(b, O, obj, TANGLE_DF_OBJECT_OWNER_SINCE, since);
+		tb_set(b, O, obj, TANGLE_DF_OBJECT_HELD_SITE, site);
+		tb_set(b, O, obj, TANGLE_DF_OBJECT_ACQUISITIONS,
+		       get(b, O, obj, TANGLE_DF_OBJECT_ACQUISITIONS) + 1);
+		return;
+	}
 	uint64_t n = get(b, T, task, TANGLE_DF_TASK_HOLD_COUNT);
 	uint64_t h = task + b->off[T][TANGLE_DF_TASK_HOLDS] + n * b->rsize[H];
 	tb_set(b, H, h, TANGLE_DF_HOLD_OBJECT, obj);

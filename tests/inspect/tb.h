@@ -27,6 +27,8 @@ typedef struct tb_opts {
 	uint16_t major, minor;/* 0: the header's */
 	uint32_t slab_capacity; /* task records per slab (0: 64) */
 	uint32_t workers;     /* workers of the first runtime (0: 2) */
+	int mutex_hold_on_object; /* minor 1: OBJECT.HELD_SITE in the layout,
+	                           * a mutex's hold on the mutex only */
 } tb_opts;
 
 tb *tb_new(const tb_opts *o);
@@ -72,7 +74,9 @@ uint64_t tb_sem(tb *b, const char *name, int64_t permits);
 uint64_t tb_chan(tb *b, const char *name, int64_t capacity, int64_t buffered);
 uint64_t tb_notify(tb *b, const char *name);
 
-/* Holds: mutex/rwlock writer also sets OWNER_ID/OWNER_SINCE. */
+/* Holds: mutex/rwlock writer also sets OWNER_ID/OWNER_SINCE; with
+ * mutex_hold_on_object a mutex's hold goes on the mutex (HELD_SITE), not
+ * in the task's HOLDS. */
 void tb_hold(tb *b, uint64_t task, uint64_t obj, int mode, uint32_t count,
              uint64_t since, uint64_t site);
 /* The task waits (state WAITING, waiter WAITING, live_wakers 1) on obj

@@ -116,7 +116,7 @@ static void the_layout_describes_every_field(void **state)
 	static const struct { uint16_t rec, fields; } want[] = {
 		{TANGLE_DR_ROOT, 15},  {TANGLE_DR_RUNTIME, 16}, {TANGLE_DR_WORKER, 9},
 		{TANGLE_DR_SLAB, 4},   {TANGLE_DR_TASK, 29},    {TANGLE_DR_WAITER, 14},
-		{TANGLE_DR_HOLD, 5},   {TANGLE_DR_OBJECT, 22},  {TANGLE_DR_SITE, 3},
+		{TANGLE_DR_HOLD, 5},   {TANGLE_DR_OBJECT, 23},  {TANGLE_DR_SITE, 3},
 		{TANGLE_DR_LABEL, 2},  {TANGLE_DR_SPAN, 3},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -6,7 +6,8 @@
  * ids -> offset and size), never by the runtime's structs. For a mutex, a
  * semaphore, a channel, an rwlock and a select it checks the blocked
  * task's wait (kind, op, object, call site, state), the holder's holds
- * (mode, count, since, site), and the object's record (owner, waiters in
+ * (mode, count, since, site; a mutex's on the mutex), and the object's
+ * record (owner, waiters in
  * order, hand-off). Everything runs on the single-threaded flavour, so the
  * table is quiet while the main task reads it.
  */
@@ -167,6 +168,17 @@ static void check_hold(const void *task, unsigned i, const void *object,
 	check_site(getp(h, TANGLE_DR_HOLD, TANGLE_DF_HOLD_SITE), line, function);
 }
 
+/* A mutex's hold is on the mutex, not in its owner's holds: owner id,
+ * since and the site of the lock call. */
+static void check_mutex_hold(const void *m, uint64_t owner, int line,
+                             const char *function)
+{
+	CHECK_EQ(get(m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_ID), owner);
+	check_recent(get(m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_SINCE));
+	check_site(getp(m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HELD_SITE), line,
+	           function);
+}
+
 /* ---- mutex ------------------------------------------------------------------------------ */
 
 struct scene {
@@ -214,12 +226,11 @@ static void *mutex_waiter(void *p)
 	CHECK_OK(tangle_mutex_lock(&sc->m));
 	/* Running now: it holds the mutex, and the hand-off is claimed. */
 	const void *me = task_record(sc->waiter_id);
-	check_hold(me, 0, &sc->m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, waiter_line,
-	           "mutex_waiter");
+	check_mutex_hold(&sc->m, sc->waiter_id, waiter_line, "mutex_waiter");
+	CHECK_EQ(get(me, TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT), 0);
 	CHECK_EQ(get(&sc->m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HANDED_TO), 0);
-	CHECK_EQ(get(&sc->m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_ID),
-	         sc->waiter_id);
 	CHECK_OK(tangle_mutex_unlock(&sc->m));
+	CHECK_EQ(get(&sc->m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_ID), 0);
 	CHECK_EQ(get(me, TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT), 0);
 	return NULL;
 }
@@ -258,14 +269,11 @@ static void *mutex_main(void *p)
 	check_wait(wt, TANGLE_DEBUG_WAITER_WAITING, TANGLE_DEBUG_WAIT_MUTEX,
 	           TANGLE_DEBUG_OP_LOCK, &sc.m, waiter_line, "mutex_waiter");
 	CHECK_EQ(get(wait_of(wt), TANGLE_DR_WAITER, TANGLE_DF_WAITER_DEADLINE), 0);
-	/* ...the holder lists the mutex among its holds... */
-	CHECK_EQ(get(ht, TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT), 1);
-	check_hold(ht, 0, &sc.m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, holder_line,
-	           "mutex_holder");
-	/* ...and the mutex names its owner and its queue of waiters. */
-	CHECK_EQ(get(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_ID),
-	         sc.holder_id);
-	check_recent(get(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_SINCE));
+	/* ...the mutex names its owner, the hold's site (the holder's own
+	 * hold list stays empty)... */
+	check_mutex_hold(&sc.m, sc.holder_id, holder_line, "mutex_holder");
+	CHECK_EQ(get(ht, TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT), 0);
+	/* ...and its queue of waiters. */
 	CHECK(getp(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS) == wait_of(wt));
 	CHECK_EQ(get(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER_COUNT), 1);
 	CHECK(getp(wait_of(wt), TANGLE_DR_WAITER, TANGLE_DF_WAITER_NEXT) == NULL);
@@ -311,10 +319,7 @@ static void *self_main(void *p)
 	const void *rec = task_record(tangle_task_id(t));
 	check_wait(rec, TANGLE_DEBUG_WAITER_WAITING, TANGLE_DEBUG_WAIT_MUTEX,
 	           TANGLE_DEBUG_OP_LOCK, &m, self_relock_line, "self_locker");
-	check_hold(rec, 0, &m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, self_lock_line,
-	           "self_locker");
-	CHECK_EQ(get(&m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_OWNER_ID),
-	         tangle_task_id(t));
+	check_mutex_hold(&m, tangle_task_id(t), self_lock_line, "self_locker");
 	CHECK_OK(tangle_cancel(t));
 	CHECK_OK(tangle_join(t, NULL));
 	CHECK_OK(tangle_mutex_destroy(&m));
@@ -402,25 +407,25 @@ static void *sem_mix_main(void *p)
 {
 	(void)p;
 	tangle_sem a;
-	tangle_mutex m;
+	tangle_rwlock m; /* write-locked: a hold in the task's list */
 	CHECK_OK(tangle_sem_init(&a, 4, "a"));
-	CHECK_OK(tangle_mutex_init(&m, "m"));
+	CHECK_OK(tangle_rwlock_init(&m, "m"));
 	const void *rec = task_record(tangle_task_id(tangle_task_current()));
 	sem_first_line = __LINE__ + 1;
 	CHECK_OK(tangle_sem_acquire(&a, 1));
 	int lock_line = __LINE__ + 1;
-	CHECK_OK(tangle_mutex_lock(&m));
-	CHECK_OK(tangle_sem_acquire(&a, 2)); /* merges below the mutex */
+	CHECK_OK(tangle_rwlock_write(&m));
+	CHECK_OK(tangle_sem_acquire(&a, 2)); /* merges below the lock */
 	CHECK_EQ(hold_count(rec), 2);
 	check_hold(rec, 0, &a, TANGLE_DEBUG_HOLD_PERMITS, 3, sem_first_line,
 	           "sem_mix_main");
 	check_hold(rec, 1, &m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, lock_line,
 	           "sem_mix_main");
-	CHECK_OK(tangle_sem_release(&a, 1)); /* below the mutex */
+	CHECK_OK(tangle_sem_release(&a, 1)); /* below the lock */
 	CHECK_EQ(hold_count(rec), 2);
 	check_hold(rec, 0, &a, TANGLE_DEBUG_HOLD_PERMITS, 2, sem_first_line,
 	           "sem_mix_main");
-	CHECK_OK(tangle_mutex_unlock(&m));
+	CHECK_OK(tangle_rwlock_unlock(&m));
 	CHECK_EQ(hold_count(rec), 1);
 	CHECK_OK(tangle_sem_release(&a, 1)); /* the latest entry, part of it */
 	CHECK_EQ(hold_count(rec), 1);
@@ -432,7 +437,7 @@ static void *sem_mix_main(void *p)
 	CHECK_EQ(hold_count(rec), 1);
 	CHECK_OK(tangle_sem_release(&a, 4));
 	CHECK_EQ(hold_count(rec), 0);
-	CHECK_OK(tangle_mutex_destroy(&m));
+	CHECK_OK(tangle_rwlock_destroy(&m));
 	CHECK_OK(tangle_sem_destroy(&a));
 	return NULL;
 }
