@@ -203,12 +203,39 @@ TANGLE_INSPECT_API int tangle_session_task_by_id(const tangle_session *s,
                                                  uint64_t id,
                                                  tangle_task_info *out);
 
+/* A task's id, record, state and worker, as decoded when the session was
+ * opened: listing every task (ids to complete, the task running on a
+ * thread) reads no target memory, unlike tangle_session_task_at, which
+ * reads the task's saved context. */
+typedef struct tangle_task_brief {
+	uint64_t id;
+	uint64_t address;       /* of its record in the target */
+	int state;              /* TANGLE_DEBUG_TASK_* */
+	uint32_t worker_tid;    /* running: its worker's kernel tid, else 0 */
+} tangle_task_brief;
+
+/* Live tasks first, first+1, ... (the order of tangle_session_task_at)
+ * into out[0..max-1]; returns how many were written. */
+TANGLE_INSPECT_API size_t tangle_session_task_briefs(const tangle_session *s,
+                                                     size_t first,
+                                                     tangle_task_brief *out,
+                                                     size_t max);
+
 /* One line describing the task record or lock-like object at address
  * (pretty-printers): "mutex "ledger" held by task 13 "transfer-b", 1
  * waiter". Returns -1 (and writes "") if address is neither. */
 TANGLE_INSPECT_API int tangle_session_describe(const tangle_session *s,
                                                uint64_t address, char *buf,
                                                size_t len);
+/* The same, and for an object the tasks still waiting on it, in queue
+ * order, up to max_waiters of them (rwlock and channel waiters with their
+ * operation): "mutex "ledger" held by task 13 "transfer-b", 3 waiters:
+ * task 12 "transfer-a", task 14 "audit" … and 1 more". max_waiters 0 is
+ * tangle_session_describe. */
+TANGLE_INSPECT_API int tangle_session_describe_waiters(const tangle_session *s,
+                                                       uint64_t address,
+                                                       unsigned max_waiters,
+                                                       char *buf, size_t len);
 
 #ifdef __cplusplus
 }

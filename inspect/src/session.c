@@ -129,6 +129,27 @@ int tangle_session_task_by_id(const tangle_session *s, uint64_t id,
 	return 0;
 }
 
+size_t tangle_session_task_briefs(const tangle_session *s, size_t first,
+                                  tangle_task_brief *out, size_t max)
+{
+	if (!s || !out || first >= s->ntasks)
+		return 0;
+	size_t n = s->ntasks - first < max ? s->ntasks - first : max;
+	for (size_t k = 0; k < n; k++) {
+		const ti_task *t = &s->tasks[first + k];
+		out[k] = (tangle_task_brief){.id = t->id, .address = t->addr,
+		                             .state = t->state};
+	}
+	/* As task_info: the worker whose current task it is, if running. */
+	for (uint32_t k = 0; k < s->nworkers; k++) {
+		uint32_t i = s->workers[k].task;
+		if (i != TI_NONE && i >= first && i - first < n &&
+		    s->tasks[i].state == TANGLE_DEBUG_TASK_RUNNING)
+			out[i - first].worker_tid = s->workers[k].tid;
+	}
+	return n;
+}
+
 void ti_fmt_obj_state(char *holder, size_t hl, const tangle_session *s, uint32_t oi)
 {
 	const ti_object *o = &s->objs[oi];
@@ -166,6 +187,57 @@ uint32_t ti_obj_waiting(const ti_object *o)
 	for (uint32_t k = 0; k < o->nq2; k++)
 		waiting += o->q2[k]->state == TANGLE_DEBUG_WAITER_WAITING;
 	return waiting;
+}
+
+/* Append ": task 3 "a", task 4 "b" (write) … and N more" (the waiting
+ * ones of q1 then q2, queue order) to buf, which holds used bytes. */
+static void fmt_waiters(char *buf, size_t len, const tangle_session *s,
+                        const ti_object *o, unsigned max)
+{
+	size_t used = strlen(buf);
+	unsigned shown = 0, more = 0;
+	for (int q = 0; q < 2; q++) {
+		ti_wait **queue = q ? o->q2 : o->q1;
+		uint32_t nq = q ? o->nq2 : o->nq1;
+		for (uint32_t k = 0; k < nq; k++) {
+			const ti_wait *w = queue[k];
+			if (w->state != TANGLE_DEBUG_WAITER_WAITING)
+				continue;
+			if (shown == max) {
+				more++;
+				continue;
+			}
+			const char *op = "";
+			if (o->kind == TANGLE_DEBUG_OBJ_RWLOCK)
+				op = w->op == TANGLE_DEBUG_OP_WRITE ? " (write)" : " (read)";
+			else if (o->kind == TANGLE_DEBUG_OBJ_CHAN)
+				op = w->op == TANGLE_DEBUG_OP_SEND ? " (send)" : " (recv)";
+			char who[80];
+			if (w->task != TI_NONE)
+				snprintf(who, sizeof(who), "task %" PRIu64 " \"%s\"",
+				         s->tasks[w->task].id, s->tasks[w->task].name);
+			else
+				snprintf(who, sizeof(who), "an unknown task");
+			if (used < len)
+				used += (size_t)snprintf(buf + used, len - used, "%s%s%s",
+				                         shown ? ", " : ": ", who, op);
+			shown++;
+		}
+	}
+	if (more && used < len)
+		snprintf(buf + used, len - used, " \xe2\x80\xa6 and %u more", more);
+}
+
+int tangle_session_describe_waiters(const tangle_session *s, uint64_t address,
+                                    unsigned max_waiters, char *buf, size_t len)
+{
+	if (tangle_session_describe(s, address, buf, len) != 0)
+		return -1;
+	uint64_t v;
+	if (max_waiters && !ti_map_get(&s->task_by_addr, address, &v) &&
+	    ti_map_get(&s->obj_by_addr, address, &v) && v != TI_NONE)
+		fmt_waiters(buf, len, s, &s->objs[v], max_waiters);
+	return 0;
 }
 
 int tangle_session_describe(const tangle_session *s, uint64_t address,

@@ -254,6 +254,82 @@ static void test_describe_object(void **state)
 	tb_free(b);
 }
 
+/* Briefs: ids, states and the worker of a running task, as task_at gives
+ * them, without the context (tb's reader would fail the test if it were
+ * asked for a stack: the suspended task's saved sp points at a hole). */
+static void test_task_briefs(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3});
+	uint64_t run = tb_task(b, 5, "runner", TANGLE_DEBUG_TASK_RUNNABLE);
+	tb_running(b, run, 1, TB_S(99));
+	uint64_t t = tb_task(b, 7, "sleeper", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, TB_S(99), 0, 0);
+	uint64_t stack = tb_alloc(b, 4096);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_SAVED_SP, stack + 2048);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_STACK_LO, stack);
+	tb_set(b, TANGLE_DR_TASK, t, TANGLE_DF_TASK_STACK_HI, stack + 4096);
+	tb_task(b, 9, "ready", TANGLE_DEBUG_TASK_RUNNABLE);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	tb_hole(b, stack, 4096); /* a context read now fails */
+	tangle_task_brief br[4];
+	assert_int_equal(tangle_session_task_briefs(s, 0, br, 4), 3);
+	assert_int_equal(br[0].id, 5);
+	assert_int_equal(br[0].address, run);
+	assert_int_equal(br[0].state, TANGLE_DEBUG_TASK_RUNNING);
+	assert_int_equal(br[0].worker_tid, 1001);
+	assert_int_equal(br[1].id, 7);
+	assert_int_equal(br[1].state, TANGLE_DEBUG_TASK_WAITING);
+	assert_int_equal(br[1].worker_tid, 0);
+	assert_int_equal(br[2].id, 9);
+	assert_int_equal(tangle_session_task_briefs(s, 1, br, 1), 1);
+	assert_int_equal(br[0].id, 7);
+	assert_int_equal(tangle_session_task_briefs(s, 2, br, 4), 1);
+	assert_int_equal(br[0].id, 9);
+	assert_int_equal(tangle_session_task_briefs(s, 3, br, 4), 0);
+	tangle_task_info info;
+	assert_int_equal(tangle_session_task_at(s, 0, &info), 0);
+	assert_int_equal(info.worker_tid, 1001);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+static void test_describe_waiters(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3});
+	uint64_t m = tb_mutex(b, "ledger");
+	uint64_t owner = tb_task(b, 13, "transfer-b", TANGLE_DEBUG_TASK_RUNNABLE);
+	tb_hold(b, owner, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(96), 0);
+	static const char *names[] = {"w1", "w2", "w3", "w4"};
+	for (int i = 0; i < 4; i++) {
+		uint64_t w = tb_task(b, 20 + (uint64_t)i, names[i], TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, w, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(96), 0, 1);
+	}
+	uint64_t rw = tb_rwlock(b, "config");
+	uint64_t r = tb_task(b, 30, "reader", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, r, TANGLE_DEBUG_WAIT_RWLOCK, TANGLE_DEBUG_OP_WRITE, rw, TB_S(96), 0, 1);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	char buf[256];
+	assert_int_equal(tangle_session_describe_waiters(s, m, 2, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "mutex \"ledger\" held by task 13 \"transfer-b\", 4 waiters: "
+	                         "task 20 \"w1\", task 21 \"w2\" \xe2\x80\xa6 and 2 more");
+	assert_int_equal(tangle_session_describe_waiters(s, m, 4, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "mutex \"ledger\" held by task 13 \"transfer-b\", 4 waiters: "
+	                         "task 20 \"w1\", task 21 \"w2\", task 22 \"w3\", task 23 \"w4\"");
+	assert_int_equal(tangle_session_describe_waiters(s, m, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "mutex \"ledger\" held by task 13 \"transfer-b\", 4 waiters");
+	assert_int_equal(tangle_session_describe_waiters(s, rw, 8, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "rwlock \"config\" free, 1 waiter: task 30 \"reader\" (write)");
+	/* a short buffer is cut, never overrun */
+	char small[40];
+	assert_int_equal(tangle_session_describe_waiters(s, m, 4, small, sizeof(small)), 0);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_int_equal(tangle_session_describe_waiters(s, 0x1234, 4, buf, sizeof(buf)), -1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static uint64_t now_of(tb *b, int kind, uint64_t now)
 {
 	tangle_reader r;
@@ -419,6 +495,8 @@ int main(void)
 		cmocka_unit_test(test_filters_labels_spans),
 		cmocka_unit_test(test_task_info_context),
 		cmocka_unit_test(test_describe_object),
+		cmocka_unit_test(test_task_briefs),
+		cmocka_unit_test(test_describe_waiters),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_reader_self),
 		cmocka_unit_test(test_mutex_hold_on_object),
