@@ -198,6 +198,23 @@ static inline __attribute__((always_inline)) void queued(struct tangle_task *t)
 	                                 memory_order_relaxed));
 }
 
+/* A yielder's wait record (where it yielded, when), for readers of the
+ * runnable task it becomes. Written only once another task will run: a
+ * yield with nothing else to run goes on and leaves no record. */
+static inline __attribute__((always_inline)) void
+yield_record(struct tangle_worker *w, struct tangle_task *t)
+{
+	TANGLE_DBG({
+		t->wait.kind = TANGLE_DEBUG_WAIT_YIELD;
+		t->wait.op = TANGLE_DEBUG_OP_YIELD;
+		t->wait.object = NULL;
+		t->wait.since = w->clock;
+		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_WOKEN,
+		                      memory_order_relaxed);
+	});
+	(void)w, (void)t;
+}
+
 /* A yield on a runtime's only worker: the next task off the local queue
  * and t onto it in one step, when nothing else is due. */
 static inline __attribute__((always_inline)) struct tangle_worker *
@@ -208,11 +225,13 @@ yield_solo(struct tangle_worker *w, struct tangle_task *t)
 	if (likely(!due))
 		next = tangle__runq_rotate(w, t);
 	if (likely(next)) {
+		yield_record(w, t);
 		queued(t);
 	} else {
 		next = pick_slow(w, due);
 		if (!next)
 			return w; /* nothing else to run: t's run goes on */
+		yield_record(w, t);
 		queued(t);
 		if (unlikely(!tangle__runq_push(w, t)))
 			tangle__runq_spill(w, t);
@@ -230,8 +249,11 @@ switch_away(struct tangle_worker *w, struct tangle_task *t, int action)
 	struct tangle_task *next = NULL;
 	if (!(action == TANGLE__ACT_EXIT && t->sched.main && w->rt->current_thread))
 		next = pick_next(w);
-	if (!next && action == TANGLE__ACT_YIELD)
-		return w; /* nothing else to run: t's run goes on */
+	if (action == TANGLE__ACT_YIELD) {
+		if (!next)
+			return w; /* nothing else to run: t's run goes on */
+		yield_record(w, t);
+	}
 	void **fake = action == TANGLE__ACT_EXIT ? NULL : &t->sched.asan_fake_stack;
 	w->prev = t;
 	w->prev_action = action;
@@ -264,16 +286,9 @@ int tangle_yield_at(const tangle_site *site)
 	struct tangle_task *t = w ? w->current : NULL;
 	if (unlikely(!t))
 		return TANGLE_ENOTASK;
-	TANGLE_DBG({
-		/* A runnable task's wait record: where it yielded, when. */
-		t->wait.kind = TANGLE_DEBUG_WAIT_YIELD;
-		t->wait.op = TANGLE_DEBUG_OP_YIELD;
-		t->wait.object = NULL;
-		t->wait.site = site;
-		t->wait.since = w->clock;
-		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_WOKEN,
-		                      memory_order_relaxed);
-	});
+	/* The site now (one store; keeping it for later costs registers);
+	 * the rest of the record once another task will run. */
+	TANGLE_DBG(t->wait.site = site);
 	(void)site;
 	if (w->solo)
 		yield_solo(w, t);

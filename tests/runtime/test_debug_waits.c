@@ -634,6 +634,50 @@ static void test_rwlock_and_select_waits(void **state)
 	run_rt(1, 1, rw_select_main, NULL);
 }
 
+/* ---- yield ------------------------------------------------------------------------------ */
+
+/* A task that yielded to another is RUNNABLE with a yield record: where
+ * it yielded and since when (readers show it for runnable tasks). */
+static int yield_line;
+
+static void *yielder(void *p)
+{
+	_Atomic int *release = p;
+	while (!atomic_load(release)) {
+		yield_line = __LINE__ + 1;
+		tangle_yield();
+	}
+	return NULL;
+}
+
+static void *yield_main(void *p)
+{
+	(void)p;
+	static _Atomic int release;
+	atomic_store(&release, 0);
+	tangle_task *t = tangle_spawn("yielder", yielder, &release);
+	settle();
+	const void *rec = task_record(tangle_task_id(t));
+	CHECK(rec != NULL);
+	CHECK_EQ(get(rec, TANGLE_DR_TASK, TANGLE_DF_TASK_STATE),
+	         TANGLE_DEBUG_TASK_RUNNABLE);
+	const void *w = wait_of(rec);
+	CHECK_EQ(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_KIND), TANGLE_DEBUG_WAIT_YIELD);
+	CHECK_EQ(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_OP), TANGLE_DEBUG_OP_YIELD);
+	CHECK(getp(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_OBJECT) == NULL);
+	check_recent(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_SINCE));
+	check_site(getp(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_SITE), yield_line, "yielder");
+	atomic_store(&release, 1);
+	CHECK_OK(tangle_join(t, NULL));
+	return NULL;
+}
+
+static void test_yield_record(void **state)
+{
+	(void)state;
+	run_rt(1, 1, yield_main, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_sem_holds_merge),
 		cmocka_unit_test(test_chan_waits),
 		cmocka_unit_test(test_rwlock_and_select_waits),
+		cmocka_unit_test(test_yield_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
