@@ -175,16 +175,24 @@ static tangle_error *cmd_bt(tangle_session *s, const ti_opts *o, FILE *out, int 
 			return err;
 		}
 	}
-	if (all) {
-		for (uint32_t i = 0; i < s->ntasks; i++) {
-			ti_text_bt(s, out, i, &r);
+	uint32_t n = all ? s->ntasks : (uint32_t)o->npos;
+	if (o->json) {
+		ti_json_head(s, out);
+		fputs("  \"tasks\": [", out);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t t = all ? i : ids[i];
+		if (o->json) {
+			fputs(i ? ",\n" : "\n", out);
+			ti_json_bt(s, out, t, &r);
+		} else {
+			ti_text_bt(s, out, t, &r);
 			fputc('\n', out);
 		}
-	} else {
-		for (int i = 0; i < o->npos; i++) {
-			ti_text_bt(s, out, ids[i], &r);
-			fputc('\n', out);
-		}
+	}
+	if (o->json) {
+		fprintf(out, "%s],\n", n ? "\n  " : "");
+		ti_json_tail(s, out);
 	}
 	free(ids);
 	*status = status_of(s, 0);
@@ -252,9 +260,9 @@ int tangle_session_command(tangle_session *s, int argc, char **argv, FILE *out,
 	const char *cmd = argv[0];
 	static const struct { const char *name; unsigned allowed; } cmds[] = {
 		{"triage", O_JSON | O_ALL | O_TH}, {"tasks", O_JSON | O_STATE | O_NAME |
-		O_LABEL | O_GROUP | O_LIMIT | O_TH}, {"bt", O_ALL | O_TH},
+		O_LABEL | O_GROUP | O_LIMIT | O_TH}, {"bt", O_JSON | O_ALL | O_TH},
 		{"locks", O_JSON | O_KIND | O_TH}, {"why", O_JSON | O_TH},
-		{"deadlocks", O_JSON | O_TH}, {"graph", O_TH}, {"help", 0},
+		{"deadlocks", O_JSON | O_TH}, {"graph", O_JSON | O_TH}, {"help", 0},
 	};
 	unsigned allowed = 0;
 	bool found = false;
@@ -299,7 +307,10 @@ int tangle_session_command(tangle_session *s, int argc, char **argv, FILE *out,
 	if (strcmp(cmd, "deadlocks") == 0)
 		return cmd_deadlocks(s, &o, out);
 	if (strcmp(cmd, "graph") == 0) {
-		ti_dot(s, out);
+		if (o.json)
+			ti_json_graph(s, out);
+		else
+			ti_dot(s, out);
 		return status_of(s, 0);
 	}
 	if (strcmp(cmd, "bt") == 0)

@@ -5,7 +5,8 @@
  * its worker thread. The runtime's own frames (functions tangle_*, files
  * under runtime/src/) are trimmed unless asked; the frame where the task
  * waits is marked with what it waits for. Without an unwinder, the wait
- * site stands in for the frames.
+ * site stands in for the frames. Text and JSON (`bt --json`) come from the
+ * same unwinding, trimming and marking.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -125,6 +126,18 @@ static void header(tangle_session *s, FILE *out, const ti_task *t)
 static void frames(FILE *out, tangle_frame *fr, int n, const ti_render_opts *o,
                    const char *fn, const char *mark);
 
+/* At most TI_BT_FRAMES frames, with the frontend's strings terminated. */
+static int terminate(tangle_frame *fr, int n)
+{
+	if (n > TI_BT_FRAMES)
+		n = TI_BT_FRAMES;
+	for (int i = 0; i < n; i++) {
+		fr[i].function[sizeof(fr[i].function) - 1] = 0;
+		fr[i].file[sizeof(fr[i].file) - 1] = 0;
+	}
+	return n;
+}
+
 void ti_text_worker(tangle_session *s, FILE *out, uint32_t wi, const ti_render_opts *o)
 {
 	const ti_worker *w = &s->workers[wi];
@@ -138,40 +151,74 @@ void ti_text_worker(tangle_session *s, FILE *out, uint32_t wi, const ti_render_o
 		fprintf(out, "  (%s: frames not shown)\n",
 		        s->uw ? "its thread cannot be unwound" : "no unwinder");
 	else
-		frames(out, fr, n > TI_BT_FRAMES ? TI_BT_FRAMES : n, o, "", "");
+		frames(out, fr, terminate(fr, n), o, "", "");
+}
+
+/* "<- awaiting ..." for a waiting task, "" otherwise. */
+static void mark_of(const tangle_session *s, const ti_task *t, char *mark, size_t len)
+{
+	mark[0] = 0;
+	if (t->state == TANGLE_DEBUG_TASK_WAITING && t->wait.kind != TANGLE_DEBUG_WAIT_NONE)
+		awaiting(s, t, mark, len);
+}
+
+/* The frames of task ti from the frontend's unwinder, innermost first:
+ * from its saved context when suspended, from its worker thread when
+ * running. Returns how many (<= TI_BT_FRAMES), or <= 0 with *why set;
+ * *tid is the thread's id for a running task, else 0. */
+static int unwind(tangle_session *s, uint32_t ti, tangle_frame *buf, const char **why,
+                  uint32_t *tid)
+{
+	const ti_task *t = &s->tasks[ti];
+	int n = -1;
+	*why = "no unwinder";
+	*tid = 0;
+	if (s->uw && t->state == TANGLE_DEBUG_TASK_RUNNING) {
+		for (uint32_t k = 0; k < s->nworkers; k++)
+			if (s->workers[k].task == ti)
+				*tid = s->workers[k].tid;
+		*why = "its worker thread cannot be unwound";
+		if (*tid && s->uw->thread)
+			n = s->uw->thread(s->uw->ctx, *tid, buf, TI_BT_FRAMES);
+	} else if (s->uw && s->uw->task) {
+		tangle_context ctx;
+		*why = "no saved context";
+		if (ti_task_context(s, ti, &ctx) == 0) {
+			*why = "cannot unwind its stack";
+			n = s->uw->task(s->uw->ctx, &ctx, buf, TI_BT_FRAMES);
+		}
+	}
+	return terminate(buf, n);
+}
+
+/* The frame where the task waits: the wait site's function, else the
+ * first one kept; -1 when it does not wait. */
+static int marked_frame(const tangle_frame *fr, int n, const ti_render_opts *o,
+                        const char *fn, const char *mark)
+{
+	if (!*mark)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (*fn && strcmp(fr[i].function, fn) == 0)
+			return i;
+	for (int i = 0; i < n; i++)
+		if (o->all_frames || !runtime_frame(&fr[i]))
+			return i;
+	return -1;
 }
 
 void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts *o)
 {
 	const ti_task *t = &s->tasks[ti];
 	header(s, out, t);
-	char mark[200] = "";
-	if (t->state == TANGLE_DEBUG_TASK_WAITING && t->wait.kind != TANGLE_DEBUG_WAIT_NONE) {
-		char a[180];
-		awaiting(s, t, a, sizeof(a));
+	char a[180], mark[200] = "";
+	mark_of(s, t, a, sizeof(a));
+	if (*a)
 		snprintf(mark, sizeof(mark), "<- awaiting %s", a);
-	}
 	tangle_frame frames_buf[TI_BT_FRAMES];
-	int n = -1;
-	const char *why = "no unwinder";
-	if (s->uw && t->state == TANGLE_DEBUG_TASK_RUNNING) {
-		uint32_t tid = 0;
-		for (uint32_t k = 0; k < s->nworkers; k++)
-			if (s->workers[k].task == ti)
-				tid = s->workers[k].tid;
-		why = "its worker thread cannot be unwound";
-		if (tid && s->uw->thread)
-			n = s->uw->thread(s->uw->ctx, tid, frames_buf, TI_BT_FRAMES);
-	} else if (s->uw && s->uw->task) {
-		tangle_context ctx;
-		why = "no saved context";
-		if (ti_task_context(s, ti, &ctx) == 0) {
-			why = "cannot unwind its stack";
-			n = s->uw->task(s->uw->ctx, &ctx, frames_buf, TI_BT_FRAMES);
-		}
-	}
-	if (n > TI_BT_FRAMES)
-		n = TI_BT_FRAMES;
+	const char *why;
+	uint32_t tid;
+	int n = unwind(s, ti, frames_buf, &why, &tid);
 	if (n <= 0) {
 		char site[160];
 		ti_fmt_site(site, sizeof(site), t->wait.site);
@@ -186,22 +233,65 @@ void ti_text_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts 
 	frames(out, frames_buf, n, o, t->wait.site ? t->wait.site->function : "", mark);
 }
 
+void ti_json_bt(tangle_session *s, FILE *out, uint32_t ti, const ti_render_opts *o)
+{
+	const ti_task *t = &s->tasks[ti];
+	char a[180];
+	mark_of(s, t, a, sizeof(a));
+	tangle_frame fr[TI_BT_FRAMES];
+	const char *why;
+	uint32_t tid;
+	int n = unwind(s, ti, fr, &why, &tid);
+	ti_json_task_open(s, out, ti, 4);
+	if (n <= 0) {
+		fputs(", \"frames_from\": null, \"tid\": null, \"frames_error\": ", out);
+		ti_json_string(out, why);
+		fputs(", \"frames\": [], \"runtime_frames\": 0}", out);
+		return;
+	}
+	fprintf(out, ", \"frames_from\": \"%s\", \"tid\": ", tid ? "thread" : "context");
+	if (tid)
+		fprintf(out, "%u", tid);
+	else
+		fputs("null", out);
+	fputs(", \"frames_error\": null, \"frames\": [", out);
+	int marked = marked_frame(fr, n, o, t->wait.site ? t->wait.site->function : "", a);
+	int num = 0, hidden = 0;
+	for (int i = 0; i < n; i++) {
+		const tangle_frame *f = &fr[i];
+		if (!o->all_frames && runtime_frame(f)) {
+			hidden++;
+			continue;
+		}
+		fprintf(out, "%s\n      {\"index\": %d, \"function\": ", num ? "," : "", num);
+		num++;
+		if (*f->function)
+			ti_json_string(out, f->function);
+		else
+			fputs("null", out);
+		fputs(", \"file\": ", out);
+		if (*f->file)
+			ti_json_string(out, f->file);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"line\": %u, \"inlined\": %s, \"pc\": \"0x%" PRIx64 "\", "
+		        "\"awaiting\": ", f->line, f->inlined ? "true" : "false", f->pc);
+		if (i == marked)
+			ti_json_string(out, a);
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	fprintf(out, "%s], \"runtime_frames\": %d}", num ? "\n    " : "", hidden);
+}
+
 static void frames(FILE *out, tangle_frame *fr, int n, const ti_render_opts *o,
                    const char *fn, const char *mark)
 {
-	/* the marked frame: the wait site's function, else the first kept one */
-	int marked = -1;
-	for (int i = 0; i < n && marked < 0 && *mark; i++)
-		if (*fn && strcmp(fr[i].function, fn) == 0)
-			marked = i;
-	for (int i = 0; i < n && marked < 0 && *mark; i++)
-		if (o->all_frames || !runtime_frame(&fr[i]))
-			marked = i;
+	int marked = marked_frame(fr, n, o, fn, mark);
 	int num = 0;
 	for (int i = 0; i < n; i++) {
 		tangle_frame *f = &fr[i];
-		f->function[sizeof(f->function) - 1] = 0;
-		f->file[sizeof(f->file) - 1] = 0;
 		if (!o->all_frames && runtime_frame(f))
 			continue;
 		fprintf(out, "  #%d ", num++);

@@ -93,6 +93,12 @@ static void jwait(tangle_session *s, FILE *out, const ti_task *t)
 
 void ti_json_task(tangle_session *s, FILE *out, uint32_t ti, int indent)
 {
+	ti_json_task_open(s, out, ti, indent);
+	fputc('}', out);
+}
+
+void ti_json_task_open(tangle_session *s, FILE *out, uint32_t ti, int indent)
+{
 	const ti_task *t = &s->tasks[ti];
 	fprintf(out, "%*s{\"id\": %" PRIu64 ", \"name\": ", indent, "", t->id);
 	ti_json_string(out, t->name);
@@ -139,7 +145,7 @@ void ti_json_task(tangle_session *s, FILE *out, uint32_t ti, int indent)
 		jsite(out, h->site);
 		fputc('}', out);
 	}
-	fprintf(out, "], \"hold_overflow\": %u}", t->hold_overflow);
+	fprintf(out, "], \"hold_overflow\": %u", t->hold_overflow);
 }
 
 void ti_json_object(tangle_session *s, FILE *out, uint32_t oi)

@@ -453,6 +453,12 @@ void ti_text_worker(tangle_session *s, FILE *out, uint32_t worker,
                     const ti_render_opts *o);
 void ti_json_report(tangle_session *s, FILE *out, int what);
 void ti_json_task(tangle_session *s, FILE *out, uint32_t t, int indent);
+/* The task's keys without the closing brace, for callers that add keys. */
+void ti_json_task_open(tangle_session *s, FILE *out, uint32_t t, int indent);
+/* bt --json: one task with its frames (a "tasks" element). */
+void ti_json_bt(tangle_session *s, FILE *out, uint32_t task, const ti_render_opts *o);
+/* graph --json: "nodes" and "edges", the same as the DOT. */
+void ti_json_graph(tangle_session *s, FILE *out);
 void ti_json_string(FILE *out, const char *str);
 void ti_json_chain(tangle_session *s, FILE *out, const ti_step *chain,
                    uint32_t n, int cycle, int indent);

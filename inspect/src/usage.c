@@ -38,11 +38,12 @@ static const struct usage usages[] = {
 	 "  --json             {\"tasks\": [...]} with every field\n"
 	 THRESHOLDS},
 	{"bt",
-	 "usage: bt [ID...|all] [--all] [thresholds]\n"
+	 "usage: bt [ID...|all] [--all] [--json] [thresholds]\n"
 	 "  Async backtraces: each task's own frames, the frame where it waits\n"
 	 "  marked with what it waits for, its spans, labels and holds. Running\n"
 	 "  tasks show their worker thread. Without IDs: every task.\n"
 	 "  --all              keep the runtime's own frames (tangle_*)\n"
+	 "  --json             {\"tasks\": [...]}, each task with its \"frames\"\n"
 	 THRESHOLDS},
 	{"locks",
 	 "usage: locks [--kind K] [--json] [thresholds]\n"
@@ -61,11 +62,13 @@ static const struct usage usages[] = {
 	 "usage: deadlocks [--json] [thresholds]\n"
 	 "  Only the deadlock findings (cycles, and programs where every task\n"
 	 "  waits on the others with nothing left to wake them).\n"
+	 "  --json             {\"findings\": [...]} (deadlocks only)\n"
 	 THRESHOLDS},
 	{"graph",
-	 "usage: graph [thresholds]\n"
+	 "usage: graph [--json] [thresholds]\n"
 	 "  The wait-for graph in Graphviz DOT (tasks in findings in red);\n"
 	 "  render with: dot -Tsvg\n"
+	 "  --json             {\"nodes\": [...], \"edges\": [...]}, the same graph\n"
 	 THRESHOLDS},
 	{"help",
 	 "usage: help [COMMAND]\n"
@@ -82,7 +85,7 @@ static const char overview[] =
 	"  deadlocks   only the deadlocks\n"
 	"  graph       the wait-for graph as Graphviz DOT\n"
 	"  help        this text\n"
-	"Every command takes --json where it makes sense.\n"
+	"Every command but help takes --json.\n"
 	"Exit status: 0 no finding, 1 findings, 2 error.\n";
 
 const char *ti_usage_find(const char *command)

@@ -159,6 +159,68 @@ class Cores(unittest.TestCase):
         self.assertRegex(out, r"#0 ctx_switch at sched\.c:\d+")
         self.assertIn("tangle__waiter_wait", out)
 
+    def test_json_on_every_command(self):
+        _, out, _ = tangle("tasks", "--json", self.cores["held"])
+        waiter = [t["id"] for t in json.loads(out)["tasks"] if t["name"] == "waiter"][0]
+        for cmd in (["triage"], ["tasks"], ["tasks", "--group"], ["bt"], ["locks"],
+                    ["why", str(waiter)], ["deadlocks"], ["graph"]):
+            status, out, err = tangle(*cmd, "--json", self.cores["held"], self.prog)
+            self.assertIn(status, (0, 1), "%s: %s" % (cmd, err))
+            doc = json.loads(out)
+            self.assertEqual((doc["format"], doc["version"]), ("tangle-inspect", 1), cmd)
+            self.assertRegex(doc["abi"], r"^1\.\d+$")
+
+    def test_bt_json_has_the_frames(self):
+        _, text, _ = tangle("bt", self.cores["held"], self.prog)
+        status, out, err = tangle("bt", "--json", self.cores["held"], self.prog)
+        self.assertIn(status, (0, 1), err)
+        doc = json.loads(out)
+        tasks = {t["name"]: t for t in doc["tasks"]}
+        self.assertEqual(sorted(tasks), ["holder", "waiter"])
+        waiter = tasks["waiter"]
+        self.assertEqual((waiter["frames_from"], waiter["frames_error"]), ("context", None))
+        self.assertEqual(waiter["wait"]["object"]["name"], "ledger")
+        line = marker_line("CLI_PROG_WAIT_LINE")
+        marked = [f for f in waiter["frames"] if f["awaiting"]]
+        self.assertEqual(len(marked), 1, waiter["frames"])
+        f = marked[0]
+        self.assertEqual((f["function"], os.path.basename(f["file"]), f["line"]),
+                         ("waiter", "cli_prog.c", line))
+        self.assertEqual(f["awaiting"], 'mutex "ledger"')
+        self.assertIs(f["inlined"], False)
+        self.assertRegex(f["pc"], r"^0x[0-9a-f]+$")
+        self.assertEqual([g["index"] for g in waiter["frames"]],
+                         list(range(len(waiter["frames"]))))
+        self.assertGreater(waiter["runtime_frames"], 0)
+        # The same frames as the text, in order.
+        text_fns = re.findall(r"#\d+ (\S+)", text.split('"waiter"')[1].split("\ntask ")[0])
+        self.assertEqual([g["function"] for g in waiter["frames"]], text_fns)
+        self.assertEqual([g["awaiting"] for g in tasks["holder"]["frames"]
+                          if g["awaiting"]], ["sleep"])
+        # --all keeps the runtime's frames; one task by id.
+        _, out, _ = tangle("bt", "--json", "--all", str(waiter["id"]), self.cores["held"])
+        doc = json.loads(out)
+        self.assertEqual([t["id"] for t in doc["tasks"]], [waiter["id"]])
+        fns = [g["function"] for g in doc["tasks"][0]["frames"]]
+        self.assertIn("tangle__waiter_wait", fns)
+        self.assertEqual(doc["tasks"][0]["runtime_frames"], 0)
+
+    def test_graph_json_is_the_dot(self):
+        _, dot, _ = tangle("graph", self.cores["held"])
+        status, out, err = tangle("graph", "--json", self.cores["held"])
+        self.assertIn(status, (0, 1), err)
+        doc = json.loads(out)
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        names = {n["task"]["name"] if n["task"] else n["object"]["name"]: i
+                 for i, n in nodes.items()}
+        self.assertEqual(nodes[names["ledger"]]["object"]["kind"], "mutex")
+        self.assertEqual(nodes[names["waiter"]]["state"], "waiting")
+        edges = {(e["from"], e["to"], e["label"]) for e in doc["edges"]}
+        self.assertIn((names["waiter"], names["ledger"], "lock"), edges)
+        self.assertIn((names["ledger"], names["holder"], "owner"), edges)
+        self.assertEqual(edges, set(re.findall(r'(\w+) -> (\w+) \[label="([^"]+)"', dot)))
+        self.assertEqual(set(nodes), set(re.findall(r"^  (\w+) \[shape=", dot, re.M)))
+
     def test_a_healthy_program_has_no_finding(self):
         status, out, err = tangle("triage", self.cores["sleepers"])
         self.assertEqual((status, err), (0, ""))

@@ -20,7 +20,8 @@
 static const char *const commands[] = {
 	"triage", "triage --json", "tasks", "tasks --group", "tasks --json",
 	"bt all", "bt all --all", "locks", "locks --json", "deadlocks",
-	"deadlocks --json", "graph", "why 12", "why 13 --json",
+	"deadlocks --json", "graph", "graph --json", "bt all --json", "why 12",
+	"why 13 --json",
 };
 
 /* Every command; returns the triage text (malloc'd). */

@@ -185,6 +185,84 @@ static void test_frames(void **state)
 	tb_free(b);
 }
 
+/* bt --json: the same frames, trimming and mark as the text. */
+static void test_bt_json(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_unwinder uw = {NULL, fx_task, NULL};
+	tangle_session *s = fx_open(b, &uw);
+	int st;
+	char *out = tb_run(s, "bt 12 --json", &st);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "  \"format\": \"tangle-inspect\",\n  \"version\": 1,\n"));
+	assert_non_null(strstr(out, "  \"tasks\": [\n    {\"id\": 12, \"name\": \"transfer-a\""));
+	assert_non_null(strstr(out, "\"hold_overflow\": 0, \"frames_from\": \"context\", "
+	                            "\"tid\": null, \"frames_error\": null, \"frames\": [\n"
+	                            "      {\"index\": 0, \"function\": \"transfer\", "
+	                            "\"file\": \"/src/bank.c\", \"line\": 88, \"inlined\": false, "
+	                            "\"pc\": \"0x400058\", \"awaiting\": \"mutex \\\"ledger\\\"\"},\n"
+	                            "      {\"index\": 1, \"function\": \"worker_main\", "
+	                            "\"file\": \"/src/bank.c\", \"line\": 120, \"inlined\": false, "
+	                            "\"pc\": \"0x400078\", \"awaiting\": null}\n"
+	                            "    ], \"runtime_frames\": 2}\n  ],\n"));
+	tangle_inspect_free(out);
+	out = tb_run(s, "bt 12 --all --json", &st); /* the runtime's frames kept */
+	assert_non_null(strstr(out, "{\"index\": 0, \"function\": \"tangle__suspend\""));
+	assert_non_null(strstr(out, "\"runtime_frames\": 0}"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	s = fx_open(b, NULL); /* no unwinder: says why, no frames */
+	out = tb_run(s, "bt --json", &st);
+	assert_non_null(strstr(out, "\"frames_from\": null, \"tid\": null, "
+	                            "\"frames_error\": \"no unwinder\", \"frames\": [], "
+	                            "\"runtime_frames\": 0}"));
+	assert_non_null(strstr(out, "{\"id\": 1, \"name\": \"main\""));
+	assert_non_null(strstr(out, "{\"id\": 13, \"name\": \"transfer-b\""));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+/* graph --json: the DOT's nodes and edges, with the same labels. */
+static void test_graph_json(void **state)
+{
+	(void)state;
+	tb *b = fx_build();
+	tangle_session *s = fx_open(b, NULL);
+	int st;
+	char *dot = tb_run(s, "graph", &st);
+	char *out = tb_run(s, "graph --json", &st);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "  \"nodes\": [\n    {\"id\": \"t12\", \"type\": \"task\", "
+	                            "\"task\": {\"id\": 12, \"name\": \"transfer-a\"}, "
+	                            "\"object\": null, \"state\": \"waiting\", \"finding\": true},\n"));
+	assert_non_null(strstr(out, "\"type\": \"object\", \"task\": null, \"object\": "
+	                            "{\"kind\": \"mutex\", \"name\": \"ledger\""));
+	/* every DOT edge is a JSON edge */
+	int edges = 0;
+	for (char *p = strstr(dot, " -> "); p; p = strstr(p + 1, " -> ")) {
+		char *a = p, from[16], to[16], lab[32], want[96];
+		while (a > dot && a[-1] != ' ')
+			a--;
+		assert_int_equal(sscanf(a, "%15s -> %15s [label=\"%31[^\"]", from, to, lab), 3);
+		snprintf(want, sizeof(want), "{\"from\": \"%s\", \"to\": \"%s\", \"label\": \"%s\"",
+		         from, to, lab);
+		if (!strstr(out, want))
+			fail_msg("no %s in\n%s", want, out);
+		edges++;
+	}
+	assert_int_equal(edges, 4); /* 2 waits, 2 owners */
+	int json_edges = 0;
+	for (char *p = strstr(out, "{\"from\": "); p; p = strstr(p + 1, "{\"from\": "))
+		json_edges++;
+	assert_int_equal(json_edges, edges);
+	tangle_inspect_free(dot);
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static int fx_thread(void *ctx, uint32_t tid, tangle_frame *f, int max)
 {
 	(void)ctx;
@@ -219,6 +297,13 @@ static void test_running_frames(void **state)
 	                            "  #1 crunch at hog.c:31\n"));
 	assert_null(strstr(out, "tangle__task_entry"));
 	assert_non_null(strstr(out, "for 3.0s without a switch; 30 tasks wait for it"));
+	tangle_inspect_free(out);
+	out = tb_run(s, "bt 7 --json", &st); /* its worker thread's stack */
+	assert_non_null(strstr(out, "\"frames_from\": \"thread\", \"tid\": 1000, "
+	                            "\"frames_error\": null, \"frames\": [\n"
+	                            "      {\"index\": 0, \"function\": \"nanosleep\", "
+	                            "\"file\": null, \"line\": 0"));
+	assert_non_null(strstr(out, "\"runtime_frames\": 1}"));
 	tangle_inspect_free(out);
 	out = tb_run(s, "graph", &st);
 	char *first = strstr(out, "o0 -> t7");
@@ -297,6 +382,8 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_target_names),
 		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_bt_json),
+		cmocka_unit_test(test_graph_json),
 		cmocka_unit_test(test_running_frames),
 		cmocka_unit_test(test_commands),
 	};
