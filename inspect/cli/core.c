@@ -2,8 +2,9 @@
  * core.c — a core dump as target memory (see core.h).
  *
  * Invariants: the core file is mmap'd read-only for the life of the
- * cli_core and every segment lies inside it (a core whose segments run
- * past its end is refused as truncated). Segments and mappings are sorted
+ * cli_core and every segment lies inside it (a core cut inside its ELF
+ * header or program headers, or whose PT_LOAD / PT_NOTE segments run past
+ * its end, is refused as truncated). Segments and mappings are sorted
  * by address, so a read costs two binary searches and a memcpy; bulk reads
  * of task slabs are as fast as copying memory. Mapped files are opened
  * lazily, once each.
@@ -251,14 +252,40 @@ static void read_notes(struct cli_core *c, const GElf_Phdr *ph)
 	}
 }
 
-/* Segments and notes; refuses a core whose segments run past its end. */
+static tangle_error *truncated(const struct cli_core *c, const char *what,
+                               uint64_t need)
+{
+	return tangle_error_new(TANGLE_INSPECT_ECORRUPT, 0,
+	                        "core file '%s' is truncated: %zu bytes, its %s "
+	                        "need %llu (was the dump cut short, or the disk "
+	                        "full?)", c->path, c->size, what,
+	                        (unsigned long long)need);
+}
+
+/* Segments and notes; refuses a core cut inside its program headers or
+ * whose PT_LOAD / PT_NOTE segments run past its end. */
 static tangle_error *read_phdrs(struct cli_core *c)
 {
 	size_t n;
-	if (elf_getphdrnum(c->elf, &n) != 0)
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(c->elf, &eh))
+		return tangle_error_new(TANGLE_INSPECT_ECORRUPT, 0,
+		                        "'%s': cannot read its ELF header: %s",
+		                        c->path, elf_errmsg(-1));
+	/* e_phnum == PN_XNUM keeps the count in section 0, past the headers */
+	if (eh.e_phnum == PN_XNUM && eh.e_shoff + sizeof(Elf64_Shdr) > c->size)
+		return truncated(c, "section header 0", eh.e_shoff + sizeof(Elf64_Shdr));
+	n = eh.e_phnum;
+	if (eh.e_phnum == PN_XNUM && elf_getphdrnum(c->elf, &n) != 0)
 		return tangle_error_new(TANGLE_INSPECT_ECORRUPT, 0,
 		                        "'%s': cannot read its program headers: %s",
 		                        c->path, elf_errmsg(-1));
+	/* n < 2^32 and e_phentsize < 2^16: no overflow past e_phoff's */
+	uint64_t table = (uint64_t)n * eh.e_phentsize;
+	if (eh.e_phoff > UINT64_MAX - table || eh.e_phoff + table > c->size)
+		return truncated(c, "program headers",
+		                 eh.e_phoff > UINT64_MAX - table ? UINT64_MAX :
+		                 eh.e_phoff + table);
 	c->segs = calloc(n ? n : 1, sizeof *c->segs);
 	if (!c->segs)
 		return &tangle_error_out_of_memory;
@@ -266,17 +293,18 @@ static tangle_error *read_phdrs(struct cli_core *c)
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(c->elf, (int)i, &ph))
+			return tangle_error_new(TANGLE_INSPECT_ECORRUPT, 0,
+			                        "'%s': cannot read program header %zu: %s",
+			                        c->path, i, elf_errmsg(-1));
+		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
 			continue;
-		if ((ph.p_type == PT_LOAD || ph.p_type == PT_NOTE) &&
-		    ph.p_offset + ph.p_filesz > need)
-			need = ph.p_offset + ph.p_filesz;
+		uint64_t end = ph.p_offset > UINT64_MAX - ph.p_filesz ? UINT64_MAX :
+		               ph.p_offset + ph.p_filesz;
+		if (end > need)
+			need = end;
 	}
 	if (need > c->size)
-		return tangle_error_new(TANGLE_INSPECT_ECORRUPT, 0,
-		                        "core file '%s' is truncated: %zu bytes, its "
-		                        "segments need %llu (was the dump cut "
-		                        "short, or the disk full?)",
-		                        c->path, c->size, (unsigned long long)need);
+		return truncated(c, "segments", need);
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(c->elf, (int)i, &ph))
@@ -324,9 +352,15 @@ static tangle_error *open_elf(struct cli_core *c)
 	elf_version(EV_CURRENT);
 	c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL);
 	GElf_Ehdr eh;
-	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF || !gelf_getehdr(c->elf, &eh))
+	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF || !gelf_getehdr(c->elf, &eh)) {
+		unsigned char magic[SELFMAG];
+		if (c->size < sizeof(Elf64_Ehdr) &&
+		    pread(c->fd, magic, SELFMAG, 0) == SELFMAG &&
+		    memcmp(magic, ELFMAG, SELFMAG) == 0)
+			return truncated(c, "ELF header", sizeof(Elf64_Ehdr));
 		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 		                        "'%s' is not a core file (not ELF)", c->path);
+	}
 	if (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)
 		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 		                        "'%s' is an executable, not a core file "

@@ -122,8 +122,21 @@ static void refuses_a_truncated_core(void **state)
 	struct stat st;
 	snprintf(cut, sizeof cut, "%s/truncated", dir);
 	assert_int_equal(stat(core, &st), 0);
-	assert_int_equal(copy_file(core, cut, (long)st.st_size / 2), 0);
-	expect_error(cut, NULL, TANGLE_INSPECT_ECORRUPT, "is truncated");
+	/* inside the ELF header, at its end (no program headers), inside
+	 * the program headers, in the notes or the first segment, inside the
+	 * segments, one byte short */
+	const long at[] = {20, 64, 200, 4096, (long)st.st_size / 2,
+	                   (long)st.st_size - 1};
+	static const char *const what[] = {"ELF header", "program headers",
+	                                   "program headers", "", "segments",
+	                                   "segments"};
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		assert_int_equal(copy_file(core, cut, at[i]), 0);
+		char want[64];
+		snprintf(want, sizeof want, "is truncated: %ld bytes, its %s", at[i],
+		         what[i]);
+		expect_error(cut, NULL, TANGLE_INSPECT_ECORRUPT, want);
+	}
 }
 
 static void refuses_what_is_not_a_core(void **state)

@@ -244,9 +244,15 @@ class Cores(unittest.TestCase):
 
     def test_a_truncated_core(self):
         cut = os.path.join(self.dir, "cut-core")
-        with open(self.cores["held"], "rb") as f, open(cut, "wb") as g:
-            g.write(f.read(os.path.getsize(self.cores["held"]) // 2))
-        self.assertFails(["triage", cut, self.prog], "is truncated")
+        size = os.path.getsize(self.cores["held"])
+        # In the ELF header, the program headers (`head -c 4096 core`: a
+        # core of cli_prog has more than 4096 bytes of them), the segments.
+        for at in (40, 64, 200, 4096, size // 2, size - 1):
+            with open(self.cores["held"], "rb") as f, open(cut, "wb") as g:
+                g.write(f.read(at))
+            for exe in ([], [self.prog]):
+                err = self.assertFails(["triage", cut] + exe, "is truncated")
+                self.assertIn("%d bytes" % at, err)
 
     def test_an_abi_the_engine_cannot_read(self):
         patched = os.path.join(self.dir, "abi-core")
