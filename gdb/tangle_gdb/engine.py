@@ -69,6 +69,12 @@ class TaskInfo(ctypes.Structure):
                 ("context", Context)]
 
 
+class TaskBrief(ctypes.Structure):
+    """tangle_task_brief: what listing tasks needs, no memory read."""
+    _fields_ = [("id", ctypes.c_uint64), ("address", ctypes.c_uint64),
+                ("state", ctypes.c_int), ("worker_tid", ctypes.c_uint32)]
+
+
 class ErrorStruct(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("address", ctypes.c_uint64),
                 ("message", ctypes.c_char_p)]
@@ -127,8 +133,25 @@ def _declare(lib):
                                                    ctypes.c_size_t]),
         "tangle_error_free": (None, [ctypes.POINTER(ErrorStruct)]),
     }
-    for name, (restype, argtypes) in sigs.items():
-        fn = getattr(lib, name)
+    # Newer calls: an engine without them still works, more slowly
+    # (session.py falls back).
+    optional = {
+        "tangle_session_task_briefs": (ctypes.c_size_t,
+                                       [p, ctypes.c_size_t,
+                                        ctypes.POINTER(TaskBrief),
+                                        ctypes.c_size_t]),
+        "tangle_session_describe_waiters": (ctypes.c_int,
+                                            [p, ctypes.c_uint64,
+                                             ctypes.c_uint, ctypes.c_char_p,
+                                             ctypes.c_size_t]),
+    }
+    for name, (restype, argtypes) in list(sigs.items()) + \
+            list(optional.items()):
+        fn = getattr(lib, name, None)
+        if fn is None and name in optional:
+            continue
+        if fn is None:
+            raise AttributeError("%s has no %s" % (lib._name, name))
         fn.restype = restype
         fn.argtypes = argtypes
 

@@ -77,7 +77,8 @@ class Session:
         if err:
             raise gdb.GdbError(str(engine.take_error(lib_, err)))
         self.handle = handle
-        self._ids = None
+        self._ids = None        # task ids, in id order
+        self._on_thread = None  # kernel tid -> id of the task running there
 
     def close(self):
         if self.handle:
@@ -106,31 +107,57 @@ class Session:
             return None
         return info
 
-    def tasks(self):
-        """Live tasks in id order (TaskInfo each)."""
+    def _list(self):
+        """Every task's id, and which task runs on which thread, from the
+        engine's decoded records in one call (tangle_session_task_briefs):
+        no target memory is read, unlike task_at, which reads each task's
+        saved context (minutes on a core of 100,000 tasks)."""
         count = self.lib.tangle_session_task_count(self.handle)
-        for i in range(count):
-            info = engine.TaskInfo()
-            if self.lib.tangle_session_task_at(self.handle, i,
-                                               ctypes.byref(info)) == 0:
-                yield info
+        ids, on_thread = [], {}
+        briefs = getattr(self.lib, "tangle_session_task_briefs", None)
+        if briefs is not None:
+            arr = (engine.TaskBrief * max(count, 1))()
+            got = briefs(self.handle, 0, arr, count)
+            for i in range(got):
+                b = arr[i]
+                ids.append(b.id)
+                if b.state == engine.TASK_RUNNING and b.worker_tid:
+                    on_thread[b.worker_tid] = b.id
+        else:   # an older engine: the slow way
+            for i in range(count):
+                info = engine.TaskInfo()
+                if self.lib.tangle_session_task_at(self.handle, i,
+                                                   ctypes.byref(info)) == 0:
+                    ids.append(info.id)
+                    if info.state == engine.TASK_RUNNING and info.worker_tid:
+                        on_thread[info.worker_tid] = info.id
+        self._ids, self._on_thread = ids, on_thread
 
     def task_ids(self):
+        """Live task ids in id order."""
         if self._ids is None:
-            self._ids = [t.id for t in self.tasks()]
+            self._list()
         return self._ids
 
     def running_on(self, lwp):
-        """The task running on the thread with this kernel tid, or None."""
-        for t in self.tasks():
-            if t.state == engine.TASK_RUNNING and t.worker_tid == lwp:
-                return t
-        return None
+        """The task running on the thread with this kernel tid (TaskInfo,
+        the only task whose record is read in full), or None."""
+        if self._on_thread is None:
+            self._list()
+        task_id = self._on_thread.get(lwp)
+        return self.task(task_id) if task_id is not None else None
 
-    def describe(self, address):
-        buf = ctypes.create_string_buffer(512)
-        if self.lib.tangle_session_describe(self.handle, address, buf,
-                                            len(buf)) != 0:
+    def describe(self, address, max_waiters=0):
+        """The engine's line for a task or object; with max_waiters, an
+        object's waiting tasks too (tangle_session_describe_waiters)."""
+        buf = ctypes.create_string_buffer(1024)
+        fn = getattr(self.lib, "tangle_session_describe_waiters", None)
+        if max_waiters and fn is not None:
+            rc = fn(self.handle, address, max_waiters, buf, len(buf))
+        else:
+            rc = self.lib.tangle_session_describe(self.handle, address, buf,
+                                                  len(buf))
+        if rc != 0:
             return None
         return engine.text(buf.value)
 

@@ -6,9 +6,11 @@
 Runs gdb_many with N tasks, takes its kernel core, and times in gdb -batch:
 opening the session (decoding every task) with `tangle tasks --group`, the
 same command again on the open session, `tangle tasks`, `tangle triage
---json`, and `tangle bt` of 100 tasks (gdb's own unwinding); then the same
-live, stopped at gdb_many_ready. The tangle CLI on the same core, when it
-is built, for comparison. Not a test: nothing is asserted.
+--json`, `tangle bt` of 100 tasks (gdb's own unwinding), `tangle task`
+with none selected, `$tangle_current_task()`, completing a task id and
+selecting one task; then the same live, stopped at gdb_many_ready
+(unless --core-only). The tangle CLI on the same core, when it is built,
+for comparison. Not a test: nothing is asserted.
 
 More than ~32,000 tasks need vm.max_map_count above 65530 (a stack and its
 guard page are two mappings); as root the script raises it for the run
@@ -35,6 +37,10 @@ timed("tasks --group (open session)", "tangle tasks --group")
 timed("tasks", "tangle tasks")
 timed("triage --json", "tangle triage --json")
 timed("bt of 100 tasks", "tangle bt " + " ".join(str(i) for i in range(10, 110)))
+timed("task (none selected)", "tangle task")
+timed("print $tangle_current_task()", "print $tangle_current_task()")
+timed("complete tangle task 9999", "complete tangle task 9999")
+timed("task 500 (select it)", "tangle task 500")
 '''
 
 MAX_MAP = "/proc/sys/vm/max_map_count"
@@ -45,6 +51,8 @@ def main():
     p.add_argument("--build", required=True)
     p.add_argument("--tasks", type=int, default=100000)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--core-only", action="store_true",
+                   help="time gdb on the core only, not live")
     a = p.parse_args()
     build = os.path.abspath(a.build)
     prog = os.path.join(build, "tests", "gdb", "gdb_many")
@@ -76,11 +84,12 @@ def main():
               % (a.tasks, os.path.getsize(core) / 1e6,
                  time.perf_counter() - t))
         gdb = ["gdb", "-batch", "-nx", "-q", "-x", loader]
-        for label, argv in (
-                ("gdb, core", gdb + ["-x", timer, prog, core]),
-                ("gdb, live", gdb + ["-ex", "break gdb_many_ready", "-ex",
-                                     "run", "-x", timer, "-ex", "kill",
-                                     "--args", prog, str(a.tasks)])):
+        runs = [("gdb, core", gdb + ["-x", timer, prog, core])]
+        if not a.core_only:
+            runs.append(("gdb, live", gdb + [
+                "-ex", "break gdb_many_ready", "-ex", "run", "-x", timer,
+                "-ex", "kill", "--args", prog, str(a.tasks)]))
+        for label, argv in runs:
             t = time.perf_counter()
             out = subprocess.run(argv, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True).stdout
