@@ -25,6 +25,21 @@ def run(argv):
     return out
 
 
+_HELP = ("--help", "-h")
+
+
+def _help(name, argv):
+    """Print the engine's usage of name and return True if argv asks for
+    help: it needs no session, so it works with no process."""
+    if not any(a in _HELP for a in argv):
+        return False
+    text = session.usage(name)
+    if not text:
+        session.lib()   # no engine: its one-line message
+    _write(text)
+    return True
+
+
 def _complete_ids(word, extra=()):
     s = session.peek()
     if s is None:
@@ -61,6 +76,14 @@ bt, frame, up, down, info locals and print."""
             gdb.write(session.usage() or self.__doc__ + "\n")
             gdb.write('Type "help tangle" for the gdb commands.\n')
             return
+        if argv[0] == "help" and len(argv) <= 2:   # no session needed
+            text = session.usage(argv[1] if len(argv) > 1 else None)
+            if not text:
+                session.lib()   # no engine: its one-line message
+            _write(text)
+            return
+        if _help(argv[0], argv[1:]):
+            return
         _write(run(argv))
 
 
@@ -77,7 +100,10 @@ class EngineCommand(gdb.Command):
         super().__init__("tangle " + self.engine_name, gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
-        _write(run([self.engine_name] + gdb.string_to_argv(arg)))
+        argv = gdb.string_to_argv(arg)
+        if _help(self.engine_name, argv):
+            return
+        _write(run([self.engine_name] + argv))
 
     def complete(self, text, word):
         if not self.ids:
@@ -123,11 +149,51 @@ class Triage(EngineCommand):
     fallback = "Usage: tangle triage [--json]"
 
 
+# Options of `graph` that take a value when the engine's usage cannot be
+# read; otherwise its usage lines ("  --held-ms N  ...") say which.
+_GRAPH_VALUE_OPTS = ("--blocked-ms", "--held-ms", "--granted-ms",
+                     "--stuck-ms")
+_VALUE_OPT_RE = re.compile(r"^\s+(?:(-\w), )?(--[\w-]+)[ =]([A-Z]+)\b", re.M)
+
+
+def value_options(command):
+    """Options of an engine command that take a value (from its usage)."""
+    found = set()
+    for m in _VALUE_OPT_RE.finditer(session.usage(command)):
+        found.update(o for o in m.groups()[:2] if o)
+    return found or set(_GRAPH_VALUE_OPTS)
+
+
+def split_graph_args(argv, takes_value):
+    """(FILE, engine options) of `tangle graph` arguments: FILE is the one
+    argument that is neither an option nor an option's value, first, last
+    or anywhere between; "-" (print it) counts as FILE."""
+    files, opts, i = [], [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a != "-" and a.startswith("-"):
+            opts.append(a)
+            if a in takes_value and i + 1 < len(argv):
+                opts.append(argv[i + 1])
+                i += 1
+        else:
+            files.append(a)
+        i += 1
+    if not files:
+        raise gdb.GdbError('tangle: graph: FILE is missing (usage: tangle '
+                           'graph FILE [OPTIONS]; "-" prints the graph)')
+    if len(files) > 1:
+        raise gdb.GdbError("tangle: graph: one FILE, not %d (%s)"
+                           % (len(files), " ".join(files)))
+    return files[0], opts
+
+
 class Graph(gdb.Command):
     """Write the wait-for graph as Graphviz DOT: tangle graph FILE [OPTIONS].
 
 FILE is where the DOT goes ("-" prints it); render it with dot -Tsvg.
-The options are the engine's:"""
+FILE may come before, after or between the options. The options are the
+engine's:"""
 
     def __init__(self):
         self.__doc__ = _doc(self.__doc__, "graph",
@@ -137,14 +203,10 @@ The options are the engine's:"""
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
-        # FILE first or last; the options in between are the engine's.
-        if argv and not argv[0].startswith("-") or argv[:1] == ["-"]:
-            path = argv.pop(0)
-        elif argv and not argv[-1].startswith("-"):
-            path = argv.pop()
-        else:
-            raise gdb.GdbError("usage: tangle graph FILE [OPTIONS]")
-        out = run(["graph"] + argv)
+        if _help("graph", argv):
+            return
+        path, opts = split_graph_args(argv, value_options("graph"))
+        out = run(["graph"] + opts)
         if path == "-":
             _write(out)
             return
@@ -166,19 +228,26 @@ up, down, info frame, info locals and print then work on that task's frames
 shown by switching to its worker thread. This works on a live process and
 on a core dump, and never changes the target.
 
-tangle task none puts gdb's frames back; so does resuming the program.
-tangle task alone says which task is selected.
+tangle task none puts gdb's frames back; so does resuming the program,
+and so does selecting another thread (thread N): a task selection belongs
+to the thread it was shown on. tangle task alone says which task is
+selected (else which task runs on the selected thread).
 
 The task is shown through the selected thread: its innermost frame (frame
-0) becomes a bridge whose caller is the task's saved context. bt hides the
-bridge (bt -no-filters shows it). Step, next and finish work on threads,
-not on tasks: use tangle task none first."""
+0) stays the thread's own and becomes a bridge whose caller is the task's
+saved context, so the task's frames are #1 and up. bt hides #0 (bt
+-no-filters shows it); frame 0, or down from #1, selects the thread's
+frame, not the task's. Step, next and finish work on threads, not on
+tasks: use tangle task none first."""
 
     def __init__(self):
         super().__init__("tangle task", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
+        if any(a in _HELP for a in argv):
+            gdb.write(self.__doc__ + "\n")
+            return
         if len(argv) > 1:
             raise gdb.GdbError("usage: tangle task [ID|none]")
         if not argv:
@@ -205,7 +274,7 @@ not on tasks: use tangle task none first."""
             return
         thread = gdb.selected_thread()
         s = session.peek() or session.get()
-        t = s.running_on(thread.ptid[1]) if thread is not None else None
+        t = s.running_on(frames.lwp_of(thread)) if thread else None
         if t is not None:
             gdb.write("[Current task is %s, on this thread]\n"
                       % tasks.label(t))
@@ -254,6 +323,9 @@ selection before the command is put back afterwards."""
         super().__init__("tangle apply", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
+        if arg.strip() in _HELP:
+            gdb.write(self.__doc__ + "\n")
+            return
         flags, ids, command = _parse_apply(arg)
         if not ids or not command:
             raise gdb.GdbError("usage: tangle apply [-q] [-c|-s] ID...|all "
@@ -293,10 +365,20 @@ selection before the command is put back afterwards."""
             if "-c" in flags:
                 gdb.write("%s\n" % e)
                 return
-            raise
+            # gdb's message as the command's own, not a Python exception
+            raise gdb.GdbError(str(e))
 
     def complete(self, text, word):
-        return _complete_ids(word or "", ("all",) + _APPLY_FLAGS)
+        # Flags only before the ids, ids only before the command.
+        word = word or ""
+        done = text[:len(text) - len(word)].split()
+        if any(t == "all" or not (t in _APPLY_FLAGS or _ID_RE.match(t))
+               for t in done):
+            return []                 # in COMMAND
+        if any(_ID_RE.match(t) for t in done):
+            return _complete_ids(word)
+        flags = tuple(f for f in _APPLY_FLAGS if f not in done)
+        return _complete_ids(word, ("all",) + flags)
 
 
 def install():

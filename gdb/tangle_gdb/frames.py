@@ -133,11 +133,27 @@ class _HideBridge:
 def install():
     gdb.unwinder.register_unwinder(None, _TaskUnwinder(), replace=True)
     gdb.frame_filters["tangle-hide-bridge"] = _HideBridge()
+    gdb.events.before_prompt.connect(check_thread)
 
 
 def active():
-    """The label of the selected task's bridge, or None."""
+    """The label of the selected task's bridge, or None. A selection
+    belongs to the thread it was made on: once another thread is selected
+    (`thread N`, a frontend's thread switch) it is dropped, so that `bt`,
+    `tangle task` and $tangle_current_task() agree."""
+    check_thread()
     return _bridge.label if _bridge is not None else None
+
+
+def check_thread(*_args):
+    """Drop the task selection if its thread is no longer the selected one
+    (also run before every prompt)."""
+    b = _bridge
+    if b is None or b.label is None:
+        return
+    thread = gdb.selected_thread()
+    if thread is None or thread.ptid != b.ptid:
+        _set(None)
 
 
 def on_selected_thread():
@@ -247,6 +263,11 @@ def task_frames(context, limit):
     with Keep():
         _set(_Bridge(gdb.selected_thread().ptid, context, None))
         return _walk(gdb.newest_frame().older(), limit)
+
+
+def lwp_of(thread):
+    """A thread's kernel tid (a core's threads may carry it as the pid)."""
+    return thread.ptid[1] or thread.ptid[0]
 
 
 def thread_by_lwp(lwp):

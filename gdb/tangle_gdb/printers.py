@@ -1,7 +1,9 @@
 """Pretty-printers and convenience functions.
 
-Printers show what the engine says of an object (tangle_session_describe):
-a mutex its name, owner and waiters; a task its id, name, state and wait.
+Printers show what the engine says of an object
+(tangle_session_describe_waiters): a mutex its name, owner and the tasks
+waiting for it in queue order (the first MAX_WAITERS); a task its id,
+name, state and wait.
 They never open a session for a value the engine cannot describe and fall
 back to gdb's own printing on any failure, so printing stays safe when the
 program has no table or is not running.
@@ -18,6 +20,9 @@ _BY_VALUE = ("tangle_mutex", "tangle_rwlock", "tangle_sem", "tangle_notify")
 _BY_POINTER = ("tangle_chan", "tangle_task")
 
 
+MAX_WAITERS = 5   # waiting tasks a printed object lists ("… and N more")
+
+
 def _describe(address):
     if not address:
         return None
@@ -25,7 +30,7 @@ def _describe(address):
         s = session.get()
     except gdb.GdbError:
         return None
-    return s.describe(address)
+    return s.describe(address, MAX_WAITERS)
 
 
 class _Printer:
@@ -103,6 +108,31 @@ def _task_value(address):
     return gdb.Value(address).cast(task_pointer_type())
 
 
+def _task_id_arg(name, args):
+    """The one task id argument of $NAME(ID), or gdb.GdbError."""
+    if len(args) != 1:
+        raise gdb.GdbError("tangle: $%s takes one argument, a task id (got %d)"
+                           % (name, len(args)))
+    v = args[0]
+    try:
+        code = v.type.strip_typedefs().code
+        if code in (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_CHAR, gdb.TYPE_CODE_BOOL,
+                    gdb.TYPE_CODE_ENUM):
+            return int(v)
+    except gdb.error:
+        pass
+    raise gdb.GdbError("tangle: $%s takes a task id, a number (got %s)"
+                       % (name, _shown(v)))
+
+
+def _shown(v):
+    try:
+        return "%s of type %s" % (v.format_string(raw=True, max_elements=20),
+                                  v.type)
+    except (gdb.error, AttributeError):
+        return "a value of another type"
+
+
 class TaskFunction(gdb.Function):
     """$tangle_task(ID): the task's record, as a tangle_task * value.
 
@@ -112,28 +142,35 @@ print *$tangle_task(12), or as an argument to a program function."""
     def __init__(self):
         super().__init__("tangle_task")
 
-    def invoke(self, task_id):
-        info = session.get().task(int(task_id))
+    def invoke(self, *args):
+        task_id = _task_id_arg("tangle_task", args)
+        info = session.get().task(task_id)
         if info is None:
-            raise gdb.GdbError("tangle: no task %d" % int(task_id))
+            raise gdb.GdbError("tangle: no task %d" % task_id)
         return _task_value(info.address)
 
 
 class CurrentTaskFunction(gdb.Function):
     """$tangle_current_task(): the task selected with `tangle task`, or the
-task running on the selected thread, as a tangle_task * (0 if none)."""
+task running on the selected thread, as a tangle_task * (0 if none).
+
+A task selection lasts while its thread stays selected: after `thread N`
+it is the task running on thread N."""
 
     def __init__(self):
         super().__init__("tangle_current_task")
 
-    def invoke(self):
+    def invoke(self, *args):
+        if args:
+            raise gdb.GdbError("tangle: $tangle_current_task takes no "
+                               "arguments (got %d)" % len(args))
         s = session.get()
         sel = frames.active()
         info = s.task(sel[0]) if sel else None
         if info is None:
             thread = gdb.selected_thread()
             if thread is not None:
-                info = s.running_on(thread.ptid[1])
+                info = s.running_on(frames.lwp_of(thread))
         return _task_value(info.address if info is not None else 0)
 
 

@@ -297,12 +297,16 @@ LOCK_PRINTS = [
 
 def check_lock_prints(out):
     expect(section(out, "@@p", "@@raw"),
-           r'^\$1 = mutex "accounts" held by task 2 "transfer-a", 1 waiter$',
-           r'^\$2 = mutex "ledger" held by task 3 "transfer-b", 1 waiter$',
-           r'^\$3 = rwlock "config" read-held by 1 task, 1 waiter$',
+           r'^\$1 = mutex "accounts" held by task 2 "transfer-a", 1 waiter: '
+           r'task 3 "transfer-b"$',
+           r'^\$2 = mutex "ledger" held by task 3 "transfer-b", 1 waiter: '
+           r'task 2 "transfer-a"$',
+           r'^\$3 = rwlock "config" read-held by 1 task, 1 waiter: task \d+ '
+           r'"writer" \(write\)$',
            r'^\$4 = semaphore "permits" 1 of 2 permits free, 0 waiters$',
-           r'^\$5 = notify "wakeup", 1 waiter$',
-           r'^\$6 = 0x[0-9a-f]+ channel "jobs" 1/1 buffered, 1 waiter$')
+           r'^\$5 = notify "wakeup", 1 waiter: task \d+ "reader"$',
+           r'^\$6 = 0x[0-9a-f]+ channel "jobs" 1/1 buffered, 1 waiter: task '
+           r'\d+ "producer" \(send\)$')
     expect(section(out, "@@raw", "@@end"), r"^\$7 = \{opaque_ = ",
            r"^\$8 = \(tangle_chan \*\) 0x[0-9a-f]+$")
 

@@ -61,6 +61,7 @@ static __attribute__((noinline)) void wait_for_signal(const char *what)
 static void *parker(void *arg)
 {
 	(void)arg;
+	tangle_task_set_label("role", "signal-waiter"); /* tangle tasks --label */
 	wait_for_signal("the test's signal");
 	return NULL;
 }

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases_rt  # noqa: E402,F401  (registers its cases)
 import cases_toy  # noqa: E402,F401
+import cases_ui  # noqa: E402,F401
 from gdbharness import ARGS, CASES, Failure, Skip  # noqa: E402
 
 
