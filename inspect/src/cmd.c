@@ -118,10 +118,13 @@ static int status_of(const tangle_session *s, int only_deadlocks)
 static tangle_error *task_arg(tangle_session *s, const char *cmd, const char *a,
                               uint32_t *out)
 {
-	uint64_t id;
-	if (number(cmd, a, &id))
+	uint64_t id = 0;
+	tangle_error *bad = number(cmd, a, &id);
+	if (bad) {
+		tangle_error_free(bad);
 		return tangle_error_new(TANGLE_INSPECT_EUSAGE, 0,
 		                        "%s: '%s' is not a task id", cmd, a);
+	}
 	*out = ti_task_index(s, id);
 	if (*out == TI_NONE)
 		return tangle_error_new(TANGLE_INSPECT_ENOTFOUND, 0,
