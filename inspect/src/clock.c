@@ -3,7 +3,8 @@
  * directly; a core gives the wall-clock time of the dump, mapped onto the
  * monotonic clock with the table's latest (SYNC_MONO, SYNC_REAL) pair (or
  * the start-up pair); without either, now is the latest time the table
- * records, so durations are at least not negative.
+ * records, so durations are at least not negative. With "now" known, each
+ * object's longest hold takes in the holds still going on.
  */
 #include "ti.h"
 
@@ -49,7 +50,35 @@ static uint64_t map_real(const tangle_session *s, uint64_t real,
 	return now > last ? now : last;
 }
 
+static void set_now(tangle_session *s);
+
+/* An object's longest hold counts the current ones too: the table records
+ * a hold's length only when it ends, so a mutex held for an hour showed 0. */
+static void current_holds(tangle_session *s)
+{
+	for (uint32_t i = 0; i < s->nobjs; i++) {
+		ti_object *o = &s->objs[i];
+		uint64_t age = o->owner_id ? ti_age(s, o->owner_since) : 0;
+		if (age > o->longest_hold)
+			o->longest_hold = age;
+	}
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		const ti_task *t = &s->tasks[i];
+		for (uint32_t h = 0; h < t->nholds; h++) {
+			uint64_t age = ti_age(s, t->holds[h].since);
+			if (t->holds[h].obj != TI_NONE && age > s->objs[t->holds[h].obj].longest_hold)
+				s->objs[t->holds[h].obj].longest_hold = age;
+		}
+	}
+}
+
 void ti_clock(tangle_session *s)
+{
+	set_now(s);
+	current_holds(s);
+}
+
+static void set_now(tangle_session *s)
 {
 	switch (s->opt.now_kind) {
 	case TANGLE_NOW_MONO:

@@ -224,6 +224,30 @@ tangle_error *ti_cmd_tasks(tangle_session *s, const ti_opts *o, FILE *out, int *
 	return NULL;
 }
 
+/* Under a semaphore's or read-held rwlock's row, who holds it: the STATE
+ * column has room for one owner only. */
+#define TI_LOCKS_HOLDERS 8
+static void shared_holders(tangle_session *s, FILE *out, uint32_t oi)
+{
+	const ti_object *o = &s->objs[oi];
+	if (!o->nholders || (o->kind != TANGLE_DEBUG_OBJ_SEM &&
+	                     (o->kind != TANGLE_DEBUG_OBJ_RWLOCK || o->owner != TI_NONE)))
+		return;
+	fputs("          held by", out);
+	for (uint32_t k = 0; k < o->nholders && k < TI_LOCKS_HOLDERS; k++) {
+		const ti_task *t = &s->tasks[o->holders[k]];
+		const ti_hold *h = ti_hold_of(s, o->holders[k], oi);
+		fprintf(out, "%s task %" PRIu64 " \"%s\"", k ? "," : "", t->id, t->name);
+		if (!h)
+			fputs(" (handed, not claimed)", out);
+		else if (o->kind == TANGLE_DEBUG_OBJ_SEM)
+			fprintf(out, " (%u permit%s)", h->count, h->count == 1 ? "" : "s");
+	}
+	if (o->nholders > TI_LOCKS_HOLDERS)
+		fprintf(out, " and %u more", o->nholders - TI_LOCKS_HOLDERS);
+	fputc('\n', out);
+}
+
 tangle_error *ti_cmd_locks(tangle_session *s, const ti_opts *o, FILE *out, int *status)
 {
 	int kind = -1;
@@ -262,6 +286,7 @@ tangle_error *ti_cmd_locks(tangle_session *s, const ti_opts *o, FILE *out, int *
 		fprintf(out, "%-9s %-16.16s %-44.44s %-8u %-8" PRIu64 " %-8" PRIu64 " %-8s %s\n",
 		        ti_obj_kind_name(ob->kind), *ob->name ? ob->name : "-", state, waiting,
 		        ob->acquisitions, ob->contentions, d, site);
+		shared_holders(s, out, i);
 		n++;
 	}
 	if (o->json) {

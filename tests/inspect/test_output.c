@@ -71,8 +71,8 @@ static const char triage_json[] =
 	"    {\"id\": 13, \"name\": \"transfer-b\", \"state\": \"waiting\", \"address\": \"0x7f0000001a18\", \"parent\": 1, \"runtime\": 0, \"worker\": -1, \"flags\": 0, \"spawned_at_ns\": 1000000000, \"last_ran_at_ns\": 1000000000, \"run_ns\": 0, \"resumes\": 0, \"woken_at_ns\": 0, \"woken_by\": 0, \"wakes\": 0, \"live_wakers\": 1, \"finished_at_ns\": 0, \"spawn_site\": {\"file\": \"/src/main.c\", \"line\": 40, \"function\": \"main_task\"}, \"labels\": {}, \"spans\": [], \"wait\": {\"kind\": \"mutex\", \"op\": \"lock\", \"state\": \"waiting\", \"since_ns\": 95950000000, \"waiting_ns\": 4050000000, \"deadline_ns\": 0, \"granted_at_ns\": 0, \"count\": 1, \"object\": {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\"}, \"target\": null, \"what\": null, \"site\": {\"file\": \"/src/bank.c\", \"line\": 82, \"function\": \"transfer\"}}, \"holds\": [{\"mode\": \"exclusive\", \"count\": 1, \"since_ns\": 95900000000, \"held_ns\": 4100000000, \"object\": {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\"}, \"site\": {\"file\": \"/src/bank.c\", \"line\": 80, \"function\": \"transfer\"}}], \"hold_overflow\": 0}\n"
 	"  ],\n"
 	"  \"objects\": [\n"
-	"    {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\", \"registered\": true, \"flags\": 0, \"owner\": 13, \"owner_since_ns\": 95900000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 0, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [13], \"waiters\": [{\"task\": 12, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false},\n"
-	"    {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\", \"registered\": true, \"flags\": 0, \"owner\": 12, \"owner_since_ns\": 95800000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 0, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [12], \"waiters\": [{\"task\": 13, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false}\n"
+	"    {\"kind\": \"mutex\", \"name\": \"ledger\", \"address\": \"0x7f00000012f0\", \"registered\": true, \"flags\": 0, \"owner\": 13, \"owner_since_ns\": 95900000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 4100000000, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [13], \"waiters\": [{\"task\": 12, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false},\n"
+	"    {\"kind\": \"mutex\", \"name\": \"accounts\", \"address\": \"0x7f00000011e0\", \"registered\": true, \"flags\": 0, \"owner\": 12, \"owner_since_ns\": 95800000000, \"value\": 0, \"capacity\": 0, \"handed_to\": 0, \"handed_at_ns\": 0, \"acquisitions\": 1, \"contentions\": 1, \"longest_hold_ns\": 4200000000, \"last_sender\": 0, \"last_receiver\": 0, \"created\": null, \"holders\": [12], \"waiters\": [{\"task\": 13, \"op\": \"lock\", \"state\": \"waiting\"}], \"receivers\": [], \"truncated\": false}\n"
 	"  ],\n"
 	"  \"workers\": [\n"
 	"    {\"runtime\": 0, \"index\": 0, \"tid\": 1000, \"state\": \"idle\", \"current\": null, \"running_since_ns\": 0, \"running_ns\": 0, \"queue\": 0, \"switches\": 0, \"idle_since_ns\": 0},\n"
@@ -263,6 +263,42 @@ static void test_graph_json(void **state)
 	tb_free(b);
 }
 
+/* locks: who holds a semaphore's permits; the longest hold counts the
+ * current one (the table records a hold's length when it ends). */
+static void test_locks(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 5});
+	sc_permits(b, 20);
+	uint64_t m = tb_mutex(b, "ledger");
+	uint64_t h = tb_task(b, 5, "holder", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, h, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, TB_S(98), 0, 0);
+	tb_hold(b, h, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(98), 0);
+	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_LONGEST_HOLD, TB_MS(300));
+	tangle_session *s = fx_open(b, NULL);
+	int st;
+	char *out = tb_run(s, "locks", &st);
+	char *sem = strstr(out, "semaphore pool ");
+	assert_non_null(sem);
+	assert_non_null(strstr(sem, "\n          held by task 20 \"job-a\" (1 permit), "
+	                            "task 21 \"job-b\" (1 permit)\n"));
+	char *mutex = strstr(out, "mutex     ledger ");
+	assert_non_null(mutex);
+	assert_non_null(strstr(mutex, "held by task 5 \"holder\""));
+	assert_non_null(strstr(mutex, " 2.0s     ")); /* not the 300ms recorded */
+	assert_non_null(strstr(sem, " 10.0s    "));
+	tangle_inspect_free(out);
+	out = tb_run(s, "locks --json", &st);
+	assert_non_null(strstr(out, "\"name\": \"ledger\""));
+	assert_non_null(strstr(strstr(out, "\"name\": \"ledger\""),
+	                       "\"longest_hold_ns\": 2000000000,"));
+	assert_non_null(strstr(strstr(out, "\"name\": \"pool\""),
+	                       "\"longest_hold_ns\": 10000000000,"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static int fx_thread(void *ctx, uint32_t tid, tangle_frame *f, int max)
 {
 	(void)ctx;
@@ -383,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_target_names),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_bt_json),
+		cmocka_unit_test(test_locks),
 		cmocka_unit_test(test_graph_json),
 		cmocka_unit_test(test_running_frames),
 		cmocka_unit_test(test_commands),
