@@ -1,7 +1,8 @@
 /*
  * cmd_tasks.c — the `tasks` table (filters, --group by wait site for
  * programs with thousands of tasks) and the `locks` table. Filters are
- * checked before anything is written, so a bad option writes nothing.
+ * checked before anything is written, so a bad option writes nothing. A
+ * field cut to its column ends in '~' (ti_fit).
  */
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -166,8 +167,10 @@ static tangle_error *grouped(tangle_session *s, const ti_opts *o, unsigned mask,
 			ti_json_string(out, site);
 			fprintf(out, ", \"example\": %" PRIu64 "}", t->id);
 		} else {
-			fprintf(out, "%-7u %-9s %-8s %-40.40s %s\n", G[i].count,
-			        ti_task_state_name(t->state), d, wait, site);
+			char w[48];
+			fprintf(out, "%-7u %-9s %-8s %-40s %s\n", G[i].count,
+			        ti_task_state_name(t->state), d,
+			        ti_fit(w, sizeof(w), wait, 40), site);
 		}
 	}
 	if (o->json) {
@@ -209,8 +212,10 @@ tangle_error *ti_cmd_tasks(tangle_session *s, const ti_opts *o, FILE *out, int *
 			ti_fmt_dur(d, sizeof(d), ti_age(s, since_of(s, t)));
 			ti_fmt_wait(wait, sizeof(wait), s, t);
 			ti_fmt_site(site, sizeof(site), site_of(t));
-			fprintf(out, "%-7" PRIu64 " %-9s %-7s %-40.40s %-28.28s %s\n", t->id,
-			        ti_task_state_name(t->state), d, wait, site, t->name);
+			char w[48], si[48];
+			fprintf(out, "%-7" PRIu64 " %-9s %-7s %-40s %-28s %s\n", t->id,
+			        ti_task_state_name(t->state), d, ti_fit(w, sizeof(w), wait, 40),
+			        ti_fit(si, sizeof(si), site, 28), t->name);
 		}
 		n++;
 	}
@@ -283,8 +288,11 @@ tangle_error *ti_cmd_locks(tangle_session *s, const ti_opts *o, FILE *out, int *
 		uint32_t waiting = ti_obj_waiting(ob);
 		ti_fmt_dur(d, sizeof(d), ob->longest_hold);
 		ti_fmt_site(site, sizeof(site), ob->created);
-		fprintf(out, "%-9s %-16.16s %-44.44s %-8u %-8" PRIu64 " %-8" PRIu64 " %-8s %s\n",
-		        ti_obj_kind_name(ob->kind), *ob->name ? ob->name : "-", state, waiting,
+		char nm[24], st[52];
+		fprintf(out, "%-9s %-16s %-44s %-8u %-8" PRIu64 " %-8" PRIu64 " %-8s %s\n",
+		        ti_obj_kind_name(ob->kind),
+		        ti_fit(nm, sizeof(nm), *ob->name ? ob->name : "-", 16),
+		        ti_fit(st, sizeof(st), state, 44), waiting,
 		        ob->acquisitions, ob->contentions, d, site);
 		shared_holders(s, out, i);
 		n++;

@@ -198,3 +198,16 @@ void ti_fmt_wait(char *buf, size_t len, const tangle_session *s,
 	                 ti_waiter_state_name(w->state);
 	snprintf(buf, len, "%s%s%s", what, *st ? " " : "", *st ? st : "");
 }
+
+const char *ti_fit(char *buf, size_t len, const char *src, int width)
+{
+	size_t n = strlen(src);
+	if (width <= 0 || len == 0)
+		return "";
+	if (n <= (size_t)width) {
+		snprintf(buf, len, "%s", src);
+		return buf;
+	}
+	snprintf(buf, len, "%.*s~", width - 1, src);
+	return buf;
+}

@@ -432,6 +432,8 @@ void ti_fmt_obj(char *buf, size_t len, const tangle_session *s, uint32_t obj);
 void ti_fmt_wait(char *buf, size_t len, const tangle_session *s,
                  const ti_task *t);
 const char *ti_basename(const char *path);
+/* src cut to a table column of `width` bytes: a cut one ends in '~'. */
+const char *ti_fit(char *buf, size_t len, const char *src, int width);
 void ti_fmt_target(char *buf, size_t len, const char *target);
 /* "held by task 13 "b"", "2/4 buffered"... (session.c) */
 void ti_fmt_obj_state(char *buf, size_t len, const tangle_session *s, uint32_t obj);

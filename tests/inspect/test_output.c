@@ -299,6 +299,36 @@ static void test_locks(void **state)
 	tb_free(b);
 }
 
+/* Table fields cut to their column end in '~'; fields that fit do not. */
+static void test_cut_fields(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 6});
+	uint64_t m = tb_mutex(b, "a-mutex-with-a-rather-long-name");
+	uint64_t t = tb_task(b, 7, "w", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, t, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(99),
+	        tb_site(b, "/src/healthy-server.c", "main_task_of_the_server", 265), 1);
+	uint64_t u = tb_task(b, 8, "v", TANGLE_DEBUG_TASK_WAITING);
+	tb_wait(b, u, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP, 0, TB_S(99),
+	        tb_site(b, "/src/a.c", "f", 1), 0);
+	tangle_session *s = fx_open(b, NULL);
+	int st;
+	char *out = tb_run(s, "tasks", &st);
+	/* 28 columns: 27 of the site and the mark, then the name's column */
+	assert_non_null(strstr(out, " healthy-server.c:265 main_t~ w\n"));
+	assert_non_null(strstr(out, " lock mutex \"a-mutex-with-a-rather-long-~ "));
+	assert_non_null(strstr(out, " a.c:1 f                      v\n"));
+	tangle_inspect_free(out);
+	out = tb_run(s, "tasks --group", &st);
+	assert_non_null(strstr(out, " lock mutex \"a-mutex-with-a-rather-long-~ "));
+	tangle_inspect_free(out);
+	out = tb_run(s, "locks", &st);
+	assert_non_null(strstr(out, "mutex     a-mutex-with-a-~ "));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static int fx_thread(void *ctx, uint32_t tid, tangle_frame *f, int max)
 {
 	(void)ctx;
@@ -420,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_bt_json),
 		cmocka_unit_test(test_locks),
+		cmocka_unit_test(test_cut_fields),
 		cmocka_unit_test(test_graph_json),
 		cmocka_unit_test(test_running_frames),
 		cmocka_unit_test(test_commands),
