@@ -398,6 +398,14 @@ tangle_error *ti_decode(tangle_session *s)
 			w->task = (uint32_t)v;
 		else if (w->current_id && ti_map_get(&s->task_by_id, w->current_id, &v))
 			w->task = (uint32_t)v;
+		/* Since minor 2 the runtime stores neither: they are the
+		 * current task's ID and LAST_RAN_AT. */
+		if (w->task == TI_NONE)
+			continue;
+		if (!ti_has(&s->L, TANGLE_DR_WORKER, TANGLE_DF_WORKER_CURRENT_ID))
+			w->current_id = s->tasks[w->task].id;
+		if (!ti_has(&s->L, TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNNING_SINCE))
+			w->running_since = s->tasks[w->task].last_ran_at;
 	}
 	err = ti_decode_objects(s);
 	if (err)

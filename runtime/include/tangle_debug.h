@@ -32,7 +32,7 @@
 #define TANGLE_DEBUG_SECTION ".tangle_debug"
 #define TANGLE_DEBUG_MAGIC "TNGLDBG" /* 8 bytes with the NUL */
 #define TANGLE_DEBUG_ABI_MAJOR 1
-#define TANGLE_DEBUG_ABI_MINOR 1
+#define TANGLE_DEBUG_ABI_MINOR 2
 
 /* The frozen header at the start of the root. */
 struct tangle_debug_header {
@@ -140,8 +140,11 @@ enum tangle_debug_worker_field {
 	TANGLE_DF_WORKER_TID = 2,           /* u32: kernel thread id */
 	TANGLE_DF_WORKER_STATE = 3,         /* u8: TANGLE_DEBUG_WORKER_* */
 	TANGLE_DF_WORKER_CURRENT = 4,       /* ptr: TASK running, or 0 */
-	TANGLE_DF_WORKER_CURRENT_ID = 5,    /* u64: its id */
-	TANGLE_DF_WORKER_RUNNING_SINCE = 6, /* time the current run started */
+	TANGLE_DF_WORKER_CURRENT_ID = 5,    /* u64: its id (minor <= 1; since 2
+	                                       readers take CURRENT's ID) */
+	TANGLE_DF_WORKER_RUNNING_SINCE = 6, /* time the current run started
+	                                       (minor <= 1; since 2 CURRENT's
+	                                       LAST_RAN_AT) */
 	TANGLE_DF_WORKER_QUEUE_LEN = 7,     /* u32: tasks in its local queue */
 	TANGLE_DF_WORKER_SWITCHES = 8,      /* u64: tasks resumed */
 	TANGLE_DF_WORKER_IDLE_SINCE = 9,    /* time it last went idle */

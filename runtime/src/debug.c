@@ -18,7 +18,7 @@
 
 /* Entries in the layout: one per record and one per field below
  * (checked at compile time). */
-#define LAYOUT_N 134
+#define LAYOUT_N 132
 
 struct tangle_debug_root_s {
 	struct tangle_debug_header header;
@@ -98,8 +98,6 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_TID, W_T, tid),                           \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_STATE, W_T, state),                       \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_CURRENT, W_T, current),                   \
-	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_CURRENT_ID, W_T, current_id),             \
-	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNNING_SINCE, W_T, running_since),       \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN, W_T, queue_len),               \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_SWITCHES, W_T, switches),                 \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_IDLE_SINCE, W_T, idle_since),             \

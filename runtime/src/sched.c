@@ -123,8 +123,6 @@ static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t,
 	DBG_STORE(w->current, t);
 	TANGLE_DBG({
 		uint64_t now = w->clock;
-		DBG_STORE(w->current_id, t->id);
-		DBG_STORE(w->running_since, now);
 		DBG_INC(w->switches);
 		if (from_loop)
 			atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_RUNNING,
@@ -262,11 +260,8 @@ switch_away(struct tangle_worker *w, struct tangle_task *t, int action)
 		w = switch_to_task(&t->saved_sp, fake, next, w);
 	} else {
 		DBG_STORE(w->current, NULL);
-		TANGLE_DBG({
-			DBG_STORE(w->current_id, 0);
-			atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_SEARCHING,
-			                      memory_order_relaxed);
-		});
+		TANGLE_DBG(atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_SEARCHING,
+		                                 memory_order_relaxed));
 		w = ctx_switch(&t->saved_sp, fake, w->sched_sp, w->sched_stack_lo,
 		               w->sched_stack_size, w->tsan_fiber, w);
 	}
@@ -313,7 +308,7 @@ static inline void wake_stamp(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG({
 		DBG_STORE(t->woken_at, w ? w->clock : tangle__clock_precise());
-		DBG_STORE(t->woken_by, w ? DBG_LOAD(w->current_id) : 0);
+		DBG_STORE(t->woken_by, w && w->current ? w->current->id : 0);
 		DBG_INC(t->wakes);
 	});
 	(void)w;

@@ -49,8 +49,6 @@ struct tangle_worker {
 	uint32_t tid;
 	_Atomic uint8_t state;           /* TANGLE_DEBUG_WORKER_* */
 	struct tangle_task *current;     /* running task (owner writes) */
-	uint64_t current_id;
-	uint64_t running_since;
 	uint32_t queue_len;
 	uint64_t switches;
 	uint64_t idle_since;
