@@ -184,7 +184,7 @@ models = {}
 class ThreadModel(object):
     """What one plugin object serves, refreshed at every stop."""
 
-    def __init__(self, process):
+    def __init__(self, process, tasks=None):
         self.process = process
         self.stop_id = None
         self.ok = False        # the stop's list was made (the table read)
@@ -193,6 +193,8 @@ class ThreadModel(object):
         self.by_saved_sp = {}
         self.infos = []
         self.base = TASK_TID_BASE
+        if tasks is not None:  # this stop's list, made already
+            self._list(process.GetStopID(), tasks)
         models[process.GetUniqueID()] = self
 
     def _refresh(self):
@@ -209,15 +211,14 @@ class ThreadModel(object):
             if enabled:
                 gc.enable()
 
-    def _list(self, stop_id):
-        tasks = []
-        if listing:
+    def _list(self, stop_id, tasks=None):
+        if tasks is None and listing:
             try:
                 tasks = provider(self.process)
             except Exception as e:  # never break lldb's thread list
                 print("tangle: cannot list tasks: %s" % e, file=sys.stderr)
                 tasks = None
-        self.ok = tasks is not None
+        self.ok = tasks is not None or not listing
         tasks = tasks or []
         uid = self.process.GetUniqueID()
         last_stop, last_base = _bases.get(uid, (None, 2 * TASK_TID_BASE))
@@ -318,10 +319,74 @@ def plugin_set(debugger):
 def load_plugin(debugger, everywhere=True):
     """(Re)load the plugin into the selected target's process; with
     everywhere, also for targets created later. Setting the path makes lldb
-    create a new plugin object and rebuild its thread list, which is how
-    the attach case gets its task threads."""
+    create a new plugin object and rebuild its thread list."""
     value = '"%s"' % PLUGIN
-    if everywhere:
-        _command(debugger, "settings set -g %s %s" % (SETTING, value))
-    if debugger.GetSelectedTarget().IsValid():
-        _command(debugger, "settings set %s %s" % (SETTING, value))
+    global _loading
+    _loading, was = True, _loading
+    try:
+        if everywhere:
+            _command(debugger, "settings set -g %s %s" % (SETTING, value))
+        if debugger.GetSelectedTarget().IsValid():
+            _command(debugger, "settings set %s %s" % (SETTING, value))
+    finally:
+        _loading = was
+
+
+# True while this module (re)loads the plugin itself.
+_loading = False
+
+
+class NotReady(Exception):
+    """The plugin's constructor raises it while the table cannot be read
+    (see new_model); lldb then has no plugin for the process and tries
+    again at the next module load. Never printed (_quiet)."""
+
+
+def _quiet(hook):
+    def excepthook(kind, value, tb):
+        if kind is not NotReady:  # lldb prints a failed constructor's error
+            hook(kind, value, tb)
+    excepthook.tangle = True
+    return excepthook
+
+
+if not getattr(sys.excepthook, "tangle", False):
+    sys.excepthook = _quiet(sys.excepthook)
+
+
+def new_model(process):
+    """The model of a new plugin object (OperatingSystemPlugIn.__init__).
+
+    lldb makes the plugin by itself, before any command can, whenever a
+    process without one loads modules: on an attach first for the program
+    alone, then for its libraries, all inside the attach's first stop,
+    whose thread list lldb 16 has made already and does not make again.
+    So, on a live process:
+      - while the table cannot be read (libtangle not loaded yet) the
+        constructor raises NotReady: no plugin, and lldb asks again at the
+        next module load;
+      - once it can, the plugin path is set again from here, which makes
+        lldb drop the stop's thread list and list the threads anew, with
+        the tasks (it also makes a plugin object of its own first, with
+        _loading set, which this one replaces).
+    On a core lldb makes the plugin after loading every module and before
+    it lists the threads; when this module loads the plugin itself (a
+    tangle command, `settings set`), lldb lists the threads anew anyway."""
+    global _loading
+    if _loading or process.GetPluginName() == "elf-core":
+        return ThreadModel(process)
+    tasks = None
+    if listing:
+        try:
+            tasks = provider(process)
+        except Exception:  # never break lldb: the next load tries again
+            tasks = None
+        if tasks is None:
+            raise NotReady("no tangle debug table (yet)")
+    _loading = True
+    try:
+        lldb.SBDebugger.SetInternalVariable(
+            SETTING, '"%s"' % PLUGIN, process.GetTarget().GetDebugger().GetInstanceName())
+    finally:
+        _loading = False
+    return ThreadModel(process, tasks)
