@@ -186,7 +186,7 @@ def _installed_candidates():
 
 
 def _sanitized(build_dir):
-    """An ASan/TSan engine cannot be loaded into a plain lldb."""
+    """Whether a build tree was configured with a sanitizer (CMakeCache)."""
     try:
         with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
             for line in f:
@@ -197,14 +197,83 @@ def _sanitized(build_dir):
     return False
 
 
+# A library that needs one of these cannot be loaded into lldb: the
+# sanitizer's runtime must come first in the process, and ASan aborts the
+# process (lldb with it) when it comes later.
+SANITIZER_RUNTIMES = ("libasan.", "libtsan.", "libhwasan.", "liblsan.", "libubsan.")
+
+
+def needed(path):
+    """The DT_NEEDED names of an ELF shared object ([] if it is not one)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return []
+    wide, end = data[4] == 2, "<" if data[5] == 1 else ">"
+    try:
+        if wide:
+            shoff, = struct.unpack_from(end + "Q", data, 0x28)
+            shentsize, shnum = struct.unpack_from(end + "HH", data, 0x3A)
+            shdr, dyn = end + "IIQQQQIIQQ", end + "qQ"
+        else:
+            shoff, = struct.unpack_from(end + "I", data, 0x20)
+            shentsize, shnum = struct.unpack_from(end + "HH", data, 0x2E)
+            shdr, dyn = end + "IIIIIIIIII", end + "iI"
+        sections = [struct.unpack_from(shdr, data, shoff + i * shentsize)
+                    for i in range(min(shnum, 4096))]
+        out = []
+        for sec in sections:
+            if sec[1] != 6:  # SHT_DYNAMIC
+                continue
+            strtab = sections[sec[6]]  # sh_link: its string table
+            step = struct.calcsize(dyn)
+            for off in range(sec[4], sec[4] + sec[5] - step + 1, step):
+                tag, val = struct.unpack_from(dyn, data, off)
+                if tag == 0:
+                    break
+                if tag == 1:  # DT_NEEDED
+                    at = strtab[4] + val
+                    out.append(data[at:data.index(b"\0", at)].decode("utf-8", "replace"))
+        return out
+    except (struct.error, IndexError, ValueError):
+        return []
+
+
+def _in_process(name):
+    """Whether this process has a library of that name mapped already."""
+    try:
+        with open("/proc/self/maps") as f:
+            return any(line.rstrip().endswith("/" + name) for line in f)
+    except OSError:
+        return False
+
+
+def sanitizer_runtime(path):
+    """The sanitizer runtime a library needs ("libasan.so.8") and this
+    process lacks (a Python started with the runtime preloaded may load
+    it), or None."""
+    for name in needed(path):
+        if name.startswith(SANITIZER_RUNTIMES) and not _in_process(name):
+            return name
+    return None
+
+
 def _build_tree_candidates():
-    """In the source tree's build folders (lldb/ sits at the top of it)."""
+    """In the source tree's build folders (lldb/ sits at the top of it),
+    newest first: a plain build's engine (build*/inspect/), or the plain
+    copy a sanitizer build makes for lldb (build*/lldb/)."""
     src = os.path.dirname(HERE)
     found = []
-    for path in glob.glob(os.path.join(src, "build*", "inspect", LIB_NAME)):
-        build_dir = os.path.dirname(os.path.dirname(path))
-        if not _sanitized(build_dir):
-            found.append((os.path.getmtime(path), path))
+    for build_dir in glob.glob(os.path.join(src, "build*")):
+        path = os.path.join(build_dir, "inspect", LIB_NAME)
+        if not os.path.isfile(path) or _sanitized(build_dir) or sanitizer_runtime(path):
+            path = os.path.join(build_dir, "lldb", LIB_NAME)
+            if not os.path.isfile(path) or sanitizer_runtime(path):
+                continue
+        found.append((os.path.getmtime(path), path))
     return [p for _, p in sorted(found, reverse=True)]
 
 
@@ -242,6 +311,8 @@ def library():
         path, why = find_library()
         if path is None:
             _lib_error = why
+        elif sanitizer_runtime(path):
+            _lib_error = _sanitized_message(path)
         else:
             try:
                 _lib = _declare(ctypes.CDLL(path))
@@ -251,6 +322,18 @@ def library():
     if _lib is None:
         raise Error(_lib_error)
     return _lib
+
+
+def _sanitized_message(path):
+    """Why a sanitizer build's engine is refused, and what to use instead."""
+    plain = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(path))), "lldb",
+                         LIB_NAME)
+    instead = ("use %s, the plain copy that build makes for lldb" % plain
+               if os.path.isfile(plain) and not sanitizer_runtime(plain)
+               else "use the engine of a build without sanitizers")
+    named = "%s=%s" % (LIB_ENV, path) if os.environ.get(LIB_ENV) == path else path
+    return ("%s needs %s (a sanitizer build), which lldb cannot load: %s"
+            % (named, sanitizer_runtime(path), instead))
 
 
 def usage(command=None):

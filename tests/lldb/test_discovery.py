@@ -1,12 +1,15 @@
 """Where the module finds the engine: beside itself once installed (the
 layout `cmake --install` makes, with the tangle_lldb_paths.py the build
-generated), in a source tree's build folders (skipping sanitizer builds),
-at $TANGLE_INSPECT_LIB, through a build tree's loader; and one line when
-there is none."""
+generated), in a source tree's build folders (a sanitizer build's plain
+copy for lldb, never its sanitized engine), at $TANGLE_INSPECT_LIB, through
+a build tree's loader; and one line when there is none, or when the library
+named is a sanitizer build's."""
 
 import glob
 import os
+import re
 import shutil
+import sys
 import time
 
 from lldbtest import Env, section
@@ -64,6 +67,48 @@ fake_build(tree, "build-asan", "address,undefined", 0)
 out = env.lldb(["command script import " + os.path.join(tree, "lldb", "tangle_lldb.py"), SHOW], load=False,
                env={"TANGLE_INSPECT_LIB": ""}, name="source-tree")
 env.check(engine_line(out) == "engine: " + old, "source tree: the plain build's engine", out)
+
+# A source tree whose only build is a sanitizer build: its inspect/ engine
+# needs libasan, so the plain copy it makes for lldb (build-x/lldb/) is the
+# one; with or without a CMakeCache.txt saying so (the ELF's DT_NEEDED does).
+probe = env.programs.get("asan_probe")
+if env.check(probe is not None, "the ASan probe library is built (asan_probe=)"):
+    for name, cache in (("cache", True), ("elf", False)):
+        only = os.path.join(env.work, "asan-only-" + name)
+        copy_modules(os.path.join(only, "lldb"))
+        os.makedirs(os.path.join(only, "build-x", "inspect"))
+        os.makedirs(os.path.join(only, "build-x", "lldb"))
+        shutil.copy(probe, os.path.join(only, "build-x", "inspect", "libtangle-inspect.so"))
+        plain = os.path.join(only, "build-x", "lldb", "libtangle-inspect.so")
+        shutil.copy(env.engine, plain)
+        if cache:
+            with open(os.path.join(only, "build-x", "CMakeCache.txt"), "w") as f:
+                f.write("TANGLE_SANITIZE:STRING=address,undefined\n")
+        out = env.lldb(["command script import " + os.path.join(only, "lldb", "tangle_lldb.py"),
+                        SHOW], load=False, env={"TANGLE_INSPECT_LIB": ""},
+                       name="asan-only-" + name)
+        env.check(engine_line(out) == "engine: " + plain,
+                  "sanitizer build only (%s): its plain copy in build-x/lldb" % name, out)
+
+    # $TANGLE_INSPECT_LIB naming a sanitizer build's engine: one line, and
+    # lldb lives on (loading it would abort lldb: "ASan runtime does not
+    # come first"). A sanitizer build's own engine is checked too.
+    sys.path.insert(0, src_lldb)
+    import tangle_lldb_engine  # noqa: E402 (no lldb needed)
+    asan_engines = [probe]
+    built = os.path.join(build, "inspect", "libtangle-inspect.so")
+    if any(n.startswith("libasan.") for n in tangle_lldb_engine.needed(built)):
+        asan_engines.append(built)  # this is a sanitizer build: its own engine too
+    for i, lib in enumerate(asan_engines):
+        out = env.lldb(["tangle tasks --help", "script print('lldb lives on')"], load=True,
+                       env={"TANGLE_INSPECT_LIB": lib}, name="env-asan-%d" % i)
+        line = (r"TANGLE_INSPECT_LIB=%s needs lib(asan|ubsan)\.so\.\d+ \(a sanitizer build\), "
+                r"which lldb cannot load: use " % re.escape(lib))
+        env.expect(out, r"^tangle: " + line, "env %s: one line at import" % lib)
+        env.expect(section(out, "tangle tasks --help"), r"^error: tangle: " + line,
+                   "env %s: the command says why" % lib)
+        env.expect(out, r"^lldb lives on$", "env %s: lldb was not aborted" % lib)
+        env.expect_not(out, r"ASan runtime does not come first", "env %s: not loaded" % lib)
 
 # $TANGLE_INSPECT_LIB wins over both.
 out = env.lldb(["command script import " + os.path.join(tree, "lldb", "tangle_lldb.py"), SHOW], load=False,
