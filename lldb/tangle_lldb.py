@@ -12,6 +12,7 @@ module decodes nothing itself. See docs/lldb.md.
 """
 
 import os
+import re
 import shlex
 import sys
 
@@ -66,6 +67,19 @@ def report(result, status, text):
         result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
 
 
+def _help(command, arg, result):
+    """`tangle CMD --help` of a command of this module: its long help."""
+    if arg not in ("--help", "-h"):
+        return False
+    result.Print(command.get_long_help() + "\n")
+    result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+    return True
+
+
+class UsageError(Exception):
+    """Bad arguments, said in one line."""
+
+
 def _usage(name):
     try:
         text = engine.usage(name)
@@ -98,7 +112,20 @@ class EngineCommand(object):
         except ValueError as e:
             result.SetError("%s: %s" % (PREFIX, e))
             return
-        status, text = engine_run(debugger, exe_ctx, self.argv(args))
+        if "--help" in args or "-h" in args:  # no process needed, only the engine
+            try:
+                result.Print(self.get_long_help() if engine.library() else "")
+                result.Print("\n")
+                result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+            except engine.Error as e:
+                result.SetError("%s: %s" % (PREFIX, e))
+            return
+        try:
+            argv = self.argv(args)
+        except UsageError as e:
+            result.SetError("%s: %s" % (PREFIX, e))
+            return
+        status, text = engine_run(debugger, exe_ctx, argv)
         self.output(result, status, text)
 
     def output(self, result, status, text):
@@ -129,24 +156,49 @@ class Triage(EngineCommand):
     name, short = "triage", "The full report: findings, wait chains, backtraces [--json]."
 
 
+def value_options(name):
+    """The options of the engine's command NAME that take a value, from its
+    usage ("  --stuck-ms N   ..."), so that a value is never taken for a
+    word of ours."""
+    try:
+        text = engine.usage(name)
+    except engine.Error:
+        return set()
+    return set(re.findall(r"(?m)^\s+(--[\w-]+) [A-Z]", text))
+
+
 class Graph(EngineCommand):
-    """`tangle graph [OPTIONS] [FILE]`: the engine renders DOT, this writes
-    it to FILE (the last argument, unless it is an option's value)."""
+    """`tangle graph [FILE] [OPTIONS]`: the engine renders DOT, this writes
+    it to FILE, which may stand anywhere among the options (not as an
+    option's value)."""
 
     name, short = "graph", "Write the wait-for graph as Graphviz DOT: tangle graph FILE."
 
     def get_long_help(self):
-        return ("tangle graph [OPTIONS] [FILE]\n\nWrites the wait-for graph (DOT) to FILE; "
-                "without FILE, or with -, prints it. The options are the engine's:\n\n"
-                + _usage(self.name))
+        return ("tangle graph [FILE] [OPTIONS]\n\nWrites the wait-for graph (DOT) to FILE, "
+                "which may come before, among or after the options; without FILE, or with "
+                "-, prints it. The options are the engine's:\n\n" + _usage(self.name))
 
     def argv(self, args):
-        self.path, rest = None, list(args)
-        value = len(rest) >= 2 and rest[-2].startswith("--") and "=" not in rest[-2]
-        if rest and not rest[-1].startswith("-") and not value:
-            self.path = rest.pop()
-        elif rest and rest[-1] == "-":
-            rest.pop()
+        self.path, rest, words = None, [], []
+        takes_value = value_options(self.name)
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a.startswith("--") and "=" not in a and a in takes_value and i + 1 < len(args):
+                rest += [a, args[i + 1]]
+                i += 2
+                continue
+            if a.startswith("-") and a != "-":
+                rest.append(a)
+            else:
+                words.append(a)
+            i += 1
+        if len(words) > 1:
+            raise UsageError("usage: tangle graph [FILE] [OPTIONS] (one FILE; got %s)"
+                             % ", ".join(words))
+        if words and words[0] != "-":
+            self.path = words[0]
         return ["graph"] + rest
 
     def output(self, result, status, text):
@@ -172,10 +224,8 @@ OperatingSystem plugin (the setting target.process.python-os-plugin-path),
 loaded with the module for every target. `on` (the default) lists the
 tasks at every stop, `off` does not (a program with 100,000 tasks stops
 faster); `tangle task ID` and `tangle bt` work either way. Either also
-reloads the plugin into the current process: after an attach, lldb builds
-its first thread list before it can see the program (any tangle command
-fixes that too). Without an argument: whether it is on and how many task
-threads this stop has."""
+reloads the plugin into the current process. Without an argument: whether
+it is on and how many task threads this stop has."""
 
 
 class Threads(object):
@@ -190,6 +240,8 @@ class Threads(object):
 
     def __call__(self, debugger, command, exe_ctx, result):
         arg = command.strip()
+        if _help(self, arg, result):
+            return
         if arg not in ("", "on", "off"):
             result.SetError("%s: usage: tangle threads [on|off]" % PREFIX)
             return
@@ -225,11 +277,16 @@ class Task(object):
 
     def get_long_help(self):
         return ("tangle task ID\n\nSelect the lldb thread that shows task ID (see "
-                "`tangle threads`), so that `bt`, `frame select`, `up`, `down` and "
-                "`frame variable` work on the task's own frames.")
+                "`tangle threads`) and its innermost frame outside the runtime (the "
+                "frame `tangle bt` shows as #0), so that `frame variable` shows the "
+                "task's own variables at once and `bt`, `up`, `down` work on its "
+                "frames. `next`, `step` and `finish` there resume the whole process "
+                "(docs/lldb.md).")
 
     def __call__(self, debugger, command, exe_ctx, result):
         arg = command.strip()
+        if _help(self, arg, result):
+            return
         try:
             task_id = int(arg, 0)
         except ValueError:
@@ -256,10 +313,43 @@ class Task(object):
             result.SetError("%s: task %d: no thread (is the plugin loaded? tangle threads on)"
                             % (PREFIX, task_id))
             return
+        # The thread's line, then its innermost frame outside the runtime
+        # selected and shown as `frame select` shows it (with the source).
         thread = process.GetSelectedThread()
         stream = lldb.SBStream()
         thread.GetStatus(stream)
-        result.Print(stream.GetData())
+        status = stream.GetData() or ""
+        index = user_frame(thread)
+        if index is None:
+            result.Print(status)
+            return
+        thread.SetSelectedFrame(index)
+        frame = thread.GetFrameAtIndex(index)
+        out = lldb.SBStream()
+        frame.GetDescription(out)
+        line = frame.GetLineEntry()
+        if line.IsValid() and line.GetFileSpec().IsValid():
+            debugger.GetSourceManager().DisplaySourceLinesWithLineNumbers(
+                line.GetFileSpec(), line.GetLine(), 3, 3, "->", out)
+        result.Print(status.split("\n", 1)[0] + "\n" + (out.GetData() or ""))
+
+
+def runtime_frame(frame):
+    """A frame of the runtime itself, by the engine's rule (render_bt.c: a
+    function tangle_*, or a file under runtime/src/)."""
+    name = frame.GetFunctionName() or ""
+    line = frame.GetLineEntry()
+    path = line.GetFileSpec().fullpath if line.IsValid() else None
+    return name.startswith("tangle_") or "runtime/src/" in (path or "")
+
+
+def user_frame(thread, limit=64):
+    """The index of the task's innermost frame that is not the runtime's
+    (where `tangle bt` puts #0), or None."""
+    for i in range(min(thread.GetNumFrames(), limit)):
+        if not runtime_frame(thread.GetFrameAtIndex(i)):
+            return i
+    return None
 
 
 COMMANDS = [Tasks, Bt, Locks, Why, Deadlocks, Triage, Graph]
