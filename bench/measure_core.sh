@@ -1,17 +1,21 @@
 #!/bin/sh
 # measure_core.sh BUILD [N]: time `tangle triage` and `tangle tasks` on a
-# real core of a program with N sleeping tasks (default 100000).
+# real core of a program with N sleeping tasks (default 100000); the bar is
+# under 1 s each (docs/performance.md, "Reading a 100,000-task core").
 #
 # Makes the core with BUILD/tests/cli/cli_prog (kernel core dump, in a
-# scratch directory), then runs each command 5 times on a warm page cache
-# and prints the median wall time, its CPU time (user + system) and peak
-# memory. On a busy machine the CPU time is the steadier figure. Each task has its own
+# scratch directory; BUILD needs the targets cli_prog and tangle-cli, e.g. a
+# Release build with -DTANGLE_SANITIZE=), then runs each command 5 times on
+# a warm page cache and prints the median wall time, its CPU time (user +
+# system) and peak memory, with the commit and the machine's load. On a busy machine the CPU time is the steadier figure. Each task has its own
 # stack mapping plus a guard page, so the program needs vm.max_map_count
 # above 2 * N (the default, 65530, allows about 32,000 tasks): raise it
 # first, e.g. `sysctl -w vm.max_map_count=262144`.
 set -eu
 build=${1:?usage: measure_core.sh BUILD [N]}
+build=$(cd "$build" && pwd)   # the measurement runs in a scratch directory
 n=${2:-100000}
+commit=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
 prog=$build/tests/cli/cli_prog
 tangle=$build/inspect/tangle
 for f in "$prog" "$tangle"; do
@@ -42,6 +46,7 @@ done
 kill -ABRT $pid
 wait $pid 2>/dev/null || true
 [ -f core ] || { echo "measure_core: no core" >&2; exit 2; }
+echo "commit $commit, $(uptime)"
 echo "core: $n tasks, $(du -m core | cut -f1) MB on disk, $(($(stat -c %s core) / 1048576)) MB apparent"
 
 for cmd in triage tasks; do
