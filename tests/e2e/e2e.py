@@ -43,6 +43,7 @@ class Context:
         self.work = os.path.join(self.build, "tests", "e2e", "work")
         self.results = os.path.join(self.build, "tests", "e2e", "results")
         self.keep = opts.keep
+        self.dump = opts.dump  # None: the kernel where it can (dump.py)
         self.cli = frontends.Cli(opts.tangle or os.path.join(self.build, "inspect", "tangle"))
         lib = os.path.join(self.build, "inspect", "libtangle-inspect.so")
         lib = lib if os.path.exists(lib) else None
@@ -81,7 +82,8 @@ def _dump(ctx, name, m, label, args=None, delay=0.0):
     shutil.rmtree(workdir, ignore_errors=True)
     return dump.run_and_dump(ctx.exe(name), m["line"], workdir,
                              args=m["args"] if args is None else args,
-                             timeout=m.get("timeout", 30), delay=delay)
+                             timeout=m.get("timeout", 30), delay=delay,
+                             method=ctx.dump)
 
 
 def _triage(ctx, d, report):
@@ -150,7 +152,7 @@ def run_example(ctx, name, label=None, args=None, delay=0.0):
     except (dump.DumpError, OSError) as e:
         report.check("run and dump", [str(e)])
         return report, None
-    report.check("line after %.1f s, core dumped" % d.seconds, [])
+    report.check("line after %.1f s, %s" % (d.seconds, d.describe()), [])
     doc, r = _triage(ctx, d, report)
     if doc is not None:
         want_status = 1 if m["findings"] else 0
@@ -266,6 +268,8 @@ def main():
     p.add_argument("--lldb", help="enable the lldb checks with this script")
     p.add_argument("--keep", action="store_true", help="keep cores of passed runs")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--dump", choices=["kernel", "gcore"],
+                   help="how to dump (default: the kernel where it can, else gcore)")
     p.add_argument("what", choices=["example", "signatures", "all", "exits"])
     p.add_argument("name", nargs="?")
     opts = p.parse_args()
@@ -277,7 +281,8 @@ def main():
     if opts.what == "example":
         if not opts.name:
             p.error("example needs a NAME")
-        reports = [run_example(ctx, opts.name)[0]]
+        label = opts.name + ("-" + opts.dump if opts.dump else "")
+        reports = [run_example(ctx, opts.name, label)[0]]
     elif opts.what == "exits":
         reports = [run_exits(ctx, opts.name or "healthy-server")]
     elif opts.what == "signatures":

@@ -4,13 +4,17 @@ example sources, and the checker accepts a right triage and rejects wrong
 ones. Needs no build."""
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import check  # noqa: E402
+import dump  # noqa: E402
 import frontends  # noqa: E402
 import manifest  # noqa: E402
 
@@ -138,6 +142,122 @@ class DebuggerOutput(unittest.TestCase):
         text = '(lldb) tangle triage --json\n{"x": 1}\n'
         self.assertEqual(frontends.extract_json(text, "tangle triage --json"), '{"x": 1}')
         self.assertIsNone(frontends.extract_json("no json here"))
+
+
+def _ptrace_ok():
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            scope = int(f.read())
+    except (OSError, ValueError):
+        scope = 0
+    return scope == 0 or os.geteuid() == 0
+
+
+class Dumps(unittest.TestCase):
+    """dump.py: the one line, the choice of dumper, gcore's cap and timeout."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="e2e-harness-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _printer(self, text):
+        return subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; sys.stdout.write(%r); "
+             "sys.stdout.flush(); time.sleep(30)" % text],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+    def _wait(self, text):
+        proc = self._printer(text)
+        try:
+            return dump._wait_line(proc, "x: hung", 10, os.path.join(self.tmp, "out"))
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+
+    def test_the_line_alone_passes(self):
+        self.assertEqual(self._wait("x: hung\n"), "x: hung\n")
+
+    def test_output_before_the_line_fails(self):
+        with self.assertRaisesRegex(dump.DumpError, "exactly"):
+            self._wait("starting\nx: hung\n")
+
+    def test_output_with_the_line_fails(self):
+        with self.assertRaisesRegex(dump.DumpError, "exactly"):
+            self._wait("x: hung now\n")
+
+    def test_piped_cores_and_no_core_limit_mean_gcore(self):
+        self.assertIn("pipes", dump.kernel_cannot_dump("|/lib/systemd/systemd-coredump %P"))
+        self.assertIsNone(dump.kernel_cannot_dump("core", self.tmp))
+        self.assertIn("not writable", dump.kernel_cannot_dump("/nonexistent/dir/core.%p"))
+        code = ("import resource, sys; sys.path.insert(0, %r); import dump; "
+                "resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+                "print(dump.kernel_cannot_dump('core', %r)); print(dump.dump_method(%r))"
+                % (HERE, self.tmp, self.tmp))
+        env = dict(os.environ)
+        env.pop("TANGLE_E2E_DUMP", None)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, env=env, check=True).stdout
+        self.assertEqual(out.splitlines(), ["RLIMIT_CORE's hard limit is 0", "gcore"])
+
+    def test_no_kernel_core_is_retried_with_gcore(self):
+        calls = []
+
+        def fake(exe, line, workdir, args, timeout, delay, method):
+            calls.append(method)
+            if method == "kernel":
+                raise dump.NoKernelCore("the kernel wrote no core")
+            return dump.Dump(workdir, exe, "core", 1, 1.0, method)
+
+        saved, env = dump._run_and_dump, os.environ.pop("TANGLE_E2E_DUMP", None)
+        dump._run_and_dump = fake
+        try:
+            d = dump.run_and_dump("/bin/true", "x", self.tmp, method="kernel")
+        finally:
+            dump._run_and_dump = saved
+            if env is not None:
+                os.environ["TANGLE_E2E_DUMP"] = env
+        self.assertEqual(calls, ["kernel", "gcore"])
+        self.assertEqual(d.method, "gcore")
+        self.assertIn("no core", d.note)
+
+    def _sleeper(self):
+        return subprocess.Popen(["sleep", "60"], stdin=subprocess.DEVNULL)
+
+    @unittest.skipUnless(shutil.which("gdb") and _ptrace_ok(), "needs gdb and ptrace")
+    def test_gcore_over_the_cap_is_an_error_and_deleted(self):
+        proc = self._sleeper()
+        path = os.path.join(self.tmp, "core")
+        try:
+            with self.assertRaisesRegex(dump.DumpError, "cap of 0.1 MiB"):
+                dump.gcore_pid(proc.pid, path, cap=64 << 10)
+        finally:
+            proc.kill()
+            proc.wait()
+        self.assertFalse(os.path.exists(path))
+
+    @unittest.skipUnless(shutil.which("gdb") and _ptrace_ok(), "needs gdb and ptrace")
+    def test_gcore_timeout_is_a_dump_error(self):
+        proc = self._sleeper()
+        try:
+            with self.assertRaisesRegex(dump.DumpError, "no core within"):
+                dump.gcore_pid(proc.pid, os.path.join(self.tmp, "core"), timeout=0.05)
+        finally:
+            proc.kill()
+            proc.wait()
+
+    @unittest.skipUnless(shutil.which("gdb") and _ptrace_ok(), "needs gdb and ptrace")
+    def test_gcore_of_a_small_process(self):
+        proc = self._sleeper()
+        path = os.path.join(self.tmp, "core")
+        try:
+            dump.gcore_pid(proc.pid, path)
+        finally:
+            proc.kill()
+            proc.wait()
+        self.assertTrue(dump._is_core(path))
 
 
 if __name__ == "__main__":
