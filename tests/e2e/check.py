@@ -190,3 +190,38 @@ def check_bt_text(text, wait):
 
 def signatures(doc):
     return sorted({f.get("signature", "") for f in findings(doc)})
+
+
+def finding_task_ids(doc):
+    return tuple(sorted(t.get("id") for f in findings(doc) for t in f.get("tasks") or []
+                        if isinstance(t, dict)))
+
+
+def finding_addresses(doc):
+    return tuple(sorted(o.get("address") or "" for f in findings(doc)
+                        for o in f.get("objects") or [] if isinstance(o, dict)))
+
+
+def check_runs_differ(docs, aslr_off=False):
+    """Runs meant to differ in task ids and object addresses (lock-order N
+    with other N): (problems, why the address check was skipped or None).
+    Task ids differ by construction; addresses by ASLR, so with ASLR off
+    equal addresses are reported as a skip, not passed."""
+    problems = []
+    ids = [finding_task_ids(d) for d in docs]
+    if any(not i for i in ids):
+        problems.append("a run's findings name no task ids: %s" % ids)
+    elif len(set(ids)) != len(ids):
+        problems.append("task ids repeat across the runs: %s" % ids)
+    addrs = [finding_addresses(d) for d in docs]
+    if any(not a or "" in a for a in addrs):
+        problems.append("a run's findings give no object addresses: %s" % addrs)
+        return problems, None
+    if len(set(addrs)) > 1:
+        return problems, None
+    if aslr_off:
+        return problems, ("ASLR is off, so all %d runs have the objects at %s; "
+                          "the addresses were not shown to vary" % (len(docs), addrs[0]))
+    problems.append("all %d runs have the objects at the same addresses %s"
+                    % (len(docs), addrs[0]))
+    return problems, None

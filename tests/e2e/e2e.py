@@ -198,6 +198,18 @@ def _fresh_result(ctx, name):
         return None
 
 
+def aslr_off():
+    """True when the examples we start get no address randomisation."""
+    try:
+        with open("/proc/sys/kernel/randomize_va_space") as f:
+            if f.read().strip() == "0":
+                return True
+        with open("/proc/self/personality") as f:
+            return bool(int(f.read(), 16) & 0x0040000)  # ADDR_NO_RANDOMIZE
+    except (OSError, ValueError):
+        return False
+
+
 def run_signatures(ctx, jobs=2):
     """lock-order five times: one signature, shared by no other example."""
     report = Report("signatures")
@@ -219,6 +231,7 @@ def run_signatures(ctx, jobs=2):
                 lambda n: run_example(ctx, n, "sig-" + n), missing)):
             others[name] = doc
     sigs = []
+    docs = []
     for (warm, _), (r, doc) in zip(SIGNATURE_RUNS, runs):
         report.lines.extend("%s: %s" % (r.label, line) for line in r.lines)
         report.failed.extend("%s: %s" % (r.label, what) for what in r.failed)
@@ -226,6 +239,14 @@ def run_signatures(ctx, jobs=2):
             report.check("lock-order run %s" % warm, ["no triage"])
             continue
         sigs.append(tuple(check.signatures(doc)))
+        docs.append(doc)
+    if len(docs) == len(SIGNATURE_RUNS):
+        problems, skipped = check.check_runs_differ(docs, aslr_off())
+        report.check("the 5 runs differ: task ids %s, object addresses %s" % (
+            [check.finding_task_ids(d) for d in docs],
+            sorted({check.finding_addresses(d) for d in docs})[:5]), problems)
+        if skipped:
+            report.skip("object addresses differ", skipped)
     report.check("5 lock-order runs give one signature %s" % (sigs[:1],),
                  [] if len(sigs) == 5 and len(set(sigs)) == 1 and sigs[0]
                  and all(sigs[0]) else ["signatures: %s" % sigs])

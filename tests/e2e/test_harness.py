@@ -122,6 +122,51 @@ class Findings(unittest.TestCase):
         self.assertTrue(check.check_findings(self.doc, m))
 
 
+class RunsDiffer(unittest.TestCase):
+    def _docs(self):
+        m = manifest.load(EXAMPLES, "lock-order")
+        docs = []
+        for i in range(5):
+            d = lock_order_doc(m)
+            f = d["findings"][0]
+            for t in f["tasks"]:
+                t["id"] += 10 * i
+            for n, o in enumerate(f["objects"]):
+                o["address"] = hex(0x5500000000 + 0x1000 * i + 0x100 * n)
+            docs.append(d)
+        return docs
+
+    def test_different_runs_pass(self):
+        self.assertEqual(check.check_runs_differ(self._docs()), ([], None))
+
+    def test_same_addresses_fail(self):
+        docs = self._docs()
+        for d in docs:
+            d["findings"][0]["objects"] = docs[0]["findings"][0]["objects"]
+        problems, skipped = check.check_runs_differ(docs)
+        self.assertTrue(problems)
+        self.assertIsNone(skipped)
+
+    def test_same_addresses_without_aslr_is_a_skip(self):
+        docs = self._docs()
+        for d in docs:
+            d["findings"][0]["objects"] = docs[0]["findings"][0]["objects"]
+        problems, skipped = check.check_runs_differ(docs, aslr_off=True)
+        self.assertEqual(problems, [])
+        self.assertIn("ASLR is off", skipped)
+
+    def test_same_task_ids_fail(self):
+        docs = self._docs()
+        for d in docs:
+            d["findings"][0]["tasks"] = docs[0]["findings"][0]["tasks"]
+        self.assertTrue(check.check_runs_differ(docs, aslr_off=True)[0])
+
+    def test_missing_addresses_fail(self):
+        docs = self._docs()
+        del docs[2]["findings"][0]["objects"][0]["address"]
+        self.assertTrue(check.check_runs_differ(docs)[0])
+
+
 class Backtraces(unittest.TestCase):
     def test_frame_with_function_and_line(self):
         w = {"function": "transfer", "file": "lock-order.c", "line": 42}
