@@ -188,6 +188,64 @@ def check_bt_text(text, wait):
             % (wait["function"], wait["file"], wait["line"], text.rstrip())]
 
 
+_TASK_HEADER = re.compile(r'^task (\d+) "')
+_FRAME = re.compile(r"^\s*#(\d+)\s+(\S+).*?\s(?:at\s+)?(\S+?):(\d+)\b(?:.*?<-\s*(.*\S))?")
+
+
+def bt_sections(text):
+    """{task id: its backtrace text} from the output of `tangle bt ID...`
+    (CLI, gdb or lldb: each task starts with a `task ID "NAME"` line)."""
+    out = {}
+    current = None
+    for line in text.splitlines():
+        m = _TASK_HEADER.match(line)
+        if m:
+            current = int(m.group(1))
+            out[current] = [line]
+        elif current is not None:
+            if line.startswith("(lldb)") or line.startswith("(gdb)"):
+                current = None
+            else:
+                out[current].append(line)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def bt_wait_frame(text, wait):
+    """(frame number, function, file:line, what it awaits or "") of the
+    frame at the wait's function and line in a backtrace, or None."""
+    if check_bt_text(text, wait):
+        return None
+    pattern = re.compile(r"\b%s\b.*\b%s:%d\b" % (re.escape(wait["function"]),
+                                                  re.escape(wait["file"]), wait["line"]))
+    for line in text.splitlines():
+        if pattern.search(line):
+            m = _FRAME.match(line)
+            if m:
+                return (int(m.group(1)), m.group(2),
+                        "%s:%s" % (os.path.basename(m.group(3)), m.group(4)),
+                        m.group(5) or "")
+    return None
+
+
+def check_same_wait_frame(cli_text, dbg_text, task_id, wait):
+    """The debugger's `tangle bt` of task_id shows the wait's frame as the
+    CLI's does: same frame number, function, file:line and awaited object."""
+    dbg = bt_sections(dbg_text).get(task_id)
+    if dbg is None:
+        return ["no backtrace of task %s in the output:\n%s" % (task_id, dbg_text.rstrip()[-1500:])]
+    got = bt_wait_frame(dbg, wait)
+    want = bt_wait_frame(bt_sections(cli_text).get(task_id, cli_text), wait)
+    if got is None:
+        return check_bt_text(dbg, wait) or ["no frame line at %s:%d:\n%s"
+                                             % (wait["file"], wait["line"], dbg)]
+    if want is None:
+        return ["the CLI's backtrace has no such frame to compare with"]
+    if got != want:
+        return ["frame differs from the CLI's:\n  cli: #%d %s at %s  <- %s\n  dbg: #%d %s at %s  <- %s"
+                % (want + got)]
+    return []
+
+
 def signatures(doc):
     return sorted({f.get("signature", "") for f in findings(doc)})
 

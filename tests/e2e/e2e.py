@@ -130,6 +130,27 @@ def _check_debuggers(ctx, d, cli_out, report):
                          [_first_difference(cli_out.strip(), r.json.strip())])
 
 
+def _check_debugger_bts(ctx, d, targets, cli_bt, report):
+    """gdb's and lldb's `tangle bt ID` of each task of the manifest's waits
+    show the CLI's frame of the wait (number, function, file:line, what it
+    awaits). One debugger run per example does all the IDs."""
+    if not targets:
+        return
+    ids = [task_id for task_id, _, _ in targets]
+    for what, fe in (("gdb", ctx.gdb), ("lldb", ctx.lldb)):
+        if fe is None:
+            continue
+        r = fe.bt(d.core, d.exe, ids)
+        for task_id, task_name, w in targets:
+            label = "%s tangle bt %s (%s) shows the CLI's frame %s at %s:%d" % (
+                what, task_id, task_name, w["function"], w["file"], w["line"])
+            if r.status != 0:
+                report.check(label, [r.describe()])
+            else:
+                report.check(label, check.check_same_wait_frame(
+                    cli_bt.get(task_id, ""), r.out, task_id, w))
+
+
 def _first_difference(a, b):
     for i, (x, y) in enumerate(zip(a.splitlines(), b.splitlines())):
         if x != y:
@@ -162,13 +183,17 @@ def run_example(ctx, name, label=None, args=None, delay=0.0):
         tasks = _tasks(ctx, d, report)
         if tasks is not None:
             report.check("wait sites", check.check_wait_sites(tasks, m))
-        for task_id, task_name, w in check.bt_targets(tasks or {}, m):
+        targets = check.bt_targets(tasks or {}, m)
+        cli_bt = {}
+        for task_id, task_name, w in targets:
             b = ctx.cli.bt(d.core, d.exe, task_id)
             what = "tangle bt %s (%s) shows %s at %s:%d" % (
                 task_id, task_name, w["function"], w["file"], w["line"])
             report.check(what, [b.describe()] if b.status not in (0, 1)
                          else check.check_bt_text(b.out, w))
+            cli_bt[task_id] = b.out
         _check_debuggers(ctx, d, r.out, report)
+        _check_debugger_bts(ctx, d, targets, cli_bt, report)
         os.makedirs(ctx.results, exist_ok=True)
         with open(os.path.join(ctx.results, label + ".json"), "w") as f:
             f.write(r.out)

@@ -3,7 +3,9 @@
 The CLI is always checked. gdb and lldb are checked when their scripts are
 given (--gdb SCRIPT, --lldb SCRIPT; ctest passes them once gdb/ and lldb/
 register their scripts, see tests/e2e/README.md): their `tangle triage
---json` must print the very bytes the CLI prints.
+--json` must print the very bytes the CLI prints, and their `tangle bt ID`
+of each task the manifest names must show the CLI's frame of the wait
+(one debugger run does every ID: `bt(core, exe, ids)`).
 """
 
 import json
@@ -99,6 +101,14 @@ class Gdb:
         r.json = extract_json(r.out)
         return r
 
+    def bt(self, core, exe, task_ids):
+        argv = ["gdb", "-batch", "-nx", "-q",
+                "-iex", "set auto-load safe-path /",
+                "-ex", "source " + self.script]
+        for task_id in task_ids:
+            argv += ["-ex", "tangle bt %s" % task_id]
+        return _run(argv + [exe, core], self.env)
+
 
 class Lldb:
     def __init__(self, script, inspect_lib=None):
@@ -112,3 +122,10 @@ class Lldb:
         r = _run(argv, self.env)
         r.json = extract_json(r.out, marker="tangle triage --json")
         return r
+
+    def bt(self, core, exe, task_ids):
+        argv = ["lldb-16", "-b", "--no-lldbinit",
+                "-o", "command script import " + self.script]
+        for task_id in task_ids:
+            argv += ["-o", "tangle bt %s" % task_id]
+        return _run(argv + ["-c", core, exe], self.env)
