@@ -5,12 +5,14 @@
   e2e.py --build BUILD --source SRC signatures        lock-order x5 vs. the rest
   e2e.py --build BUILD --source SRC all               everything, 2 at a time
   e2e.py --build BUILD --source SRC exits healthy-server  runs 3 s, exits 0
+  e2e.py --build BUILD --dump gcore example NAME      dumped by gdb's gcore
 
-For one example: run it until it prints its line, dump a core (dump.py),
-then check that `tangle triage --json CORE EXE` gives exactly the
-findings of examples/NAME.expect, that the tasks wait at the tagged lines,
-that `tangle bt ID` shows the function and line of each wait, and (when
-enabled with --gdb / --lldb) that gdb and lldb print the same JSON.
+For one example: run it until it prints its line (and nothing else), dump
+a core (dump.py), then check that `tangle triage --json CORE EXE` gives
+exactly the findings of examples/NAME.expect, that the tasks wait at the
+tagged lines, that `tangle bt ID` shows the function and line of each wait,
+and (when enabled with --gdb / --lldb) that gdb and lldb print the same
+JSON and that their `tangle bt ID` show the CLI's frame of each wait.
 Exit status 0: all passed; 1: a check failed; 2: could not run.
 """
 
