@@ -163,14 +163,15 @@ def run_and_dump(exe, line, workdir, args=(), timeout=30.0, delay=0.0, method=No
     `delay` more seconds, dump. Returns a Dump; the process is gone."""
     os.makedirs(workdir, exist_ok=True)
     note = ""
+    chosen = method or os.environ.get("TANGLE_E2E_DUMP") in ("kernel", "gcore")
     if method is None:
         method = dump_method(workdir)
-        if method == "gcore" and os.environ.get("TANGLE_E2E_DUMP") != "gcore":
+        if method == "gcore" and not chosen:
             note = kernel_cannot_dump(workdir=workdir) or ""
     try:
         d = _run_and_dump(exe, line, workdir, args, timeout, delay, method)
     except NoKernelCore as e:
-        if os.environ.get("TANGLE_E2E_DUMP") == "kernel":
+        if chosen:  # the kernel's core was asked for: no fallback
             raise
         note = "%s; run again with gcore" % e
         d = _run_and_dump(exe, line, workdir, args, timeout, delay, "gcore")

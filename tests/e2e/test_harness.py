@@ -282,15 +282,22 @@ class Dumps(unittest.TestCase):
                 raise dump.NoKernelCore("the kernel wrote no core")
             return dump.Dump(workdir, exe, "core", 1, 1.0, method)
 
-        saved, env = dump._run_and_dump, os.environ.pop("TANGLE_E2E_DUMP", None)
+        saved = dump._run_and_dump, dump.dump_method
+        env = os.environ.pop("TANGLE_E2E_DUMP", None)
         dump._run_and_dump = fake
+        dump.dump_method = lambda workdir=".": "kernel"
         try:
-            d = dump.run_and_dump("/bin/true", "x", self.tmp, method="kernel")
+            d = dump.run_and_dump("/bin/true", "x", self.tmp)
+            calls_default = list(calls)
+            del calls[:]
+            with self.assertRaises(dump.NoKernelCore):  # asked for: no fallback
+                dump.run_and_dump("/bin/true", "x", self.tmp, method="kernel")
         finally:
-            dump._run_and_dump = saved
+            dump._run_and_dump, dump.dump_method = saved
             if env is not None:
                 os.environ["TANGLE_E2E_DUMP"] = env
-        self.assertEqual(calls, ["kernel", "gcore"])
+        self.assertEqual(calls_default, ["kernel", "gcore"])
+        self.assertEqual(calls, ["kernel"])
         self.assertEqual(d.method, "gcore")
         self.assertIn("no core", d.note)
 
