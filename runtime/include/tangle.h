@@ -81,22 +81,32 @@ typedef struct tangle_task tangle_task;
 typedef void *(*tangle_fn)(void *arg);
 
 typedef struct tangle_config {
-	unsigned workers;          /* worker threads; 0 = number of CPUs */
+	unsigned workers;          /* worker threads; 0 = number of CPUs; at
+	                              most 1024 */
 	int current_thread;        /* nonzero: no worker threads; tasks run on
-	                              the thread inside tangle_runtime_run() */
-	size_t stack_size;         /* per task; 0 = 256 KiB; rounded to pages */
-	unsigned blocking_threads; /* max tangle_blocking() threads; 0 = 64 */
+	                              the thread inside tangle_runtime_run()
+	                              (workers must then be 0 or 1) */
+	size_t stack_size;         /* per task; 0 = 256 KiB; at least 16 KiB,
+	                              at most 1 GiB; rounded to pages */
+	unsigned blocking_threads; /* max tangle_blocking() threads; 0 = 64;
+	                              at most 4096 */
 	const char *name;          /* shown by the tools; NULL = "tangle" */
 } tangle_config;
 
 /* Create a runtime (cfg may be NULL for defaults). Worker threads start now,
- * so tangle_spawn_on() tasks run at once. NULL + errno on failure. */
+ * so tangle_spawn_on() tasks run at once. NULL + errno on failure: EINVAL
+ * for a setting out of the ranges above (or current_thread with more than
+ * one worker), ENOMEM, or what creating a thread failed with. */
 TANGLE_API tangle_runtime *tangle_runtime_new(const tangle_config *cfg);
 
 /* Run fn(arg) as the main task and return when it returns. Other tasks keep
  * running (on worker threads) after it returns, until tangle_runtime_free.
- * Returns TANGLE_EINVAL when called from inside a task. */
-TANGLE_API int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg);
+ * Returns TANGLE_EINVAL when called from inside a task. The main task's
+ * spawn site is the call's (site NULL: none). */
+#define tangle_runtime_run(rt, fn, arg) \
+	tangle_runtime_run_at((rt), (fn), (arg), TANGLE_SITE_HERE)
+TANGLE_API int tangle_runtime_run_at(tangle_runtime *rt, tangle_fn fn, void *arg,
+                                     const tangle_site *site);
 
 /* Stop the workers and free the runtime. Tasks still alive are abandoned:
  * their stacks are freed without running them further; a tangle_blocking

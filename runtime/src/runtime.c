@@ -18,6 +18,8 @@
 #define DEFAULT_STACK (256u * 1024u)
 #define MIN_STACK (16u * 1024u)
 #define MAX_WORKERS 1024u
+#define MAX_STACK ((size_t)1 << 30)
+#define MAX_BLOCKING_THREADS 4096u
 
 static _Atomic uint64_t next_runtime_id = 1;
 
@@ -40,6 +42,12 @@ tangle_runtime *tangle_runtime_new(const tangle_config *cfg)
 		c = *cfg;
 	else
 		memset(&c, 0, sizeof c);
+	/* Contradictory or absurd settings are refused, not adjusted. */
+	if ((c.current_thread && c.workers > 1) || c.stack_size > MAX_STACK ||
+	    c.blocking_threads > MAX_BLOCKING_THREADS) {
+		errno = EINVAL;
+		return NULL;
+	}
 	unsigned n = c.current_thread ? 1 : c.workers;
 	if (!n) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -105,24 +113,22 @@ tangle_runtime *tangle_runtime_new(const tangle_config *cfg)
 	return rt;
 }
 
-static const tangle_site main_site = {"tangle_runtime_run", "tangle_runtime_run",
-                                      0, 0};
-
-int tangle_runtime_run(tangle_runtime *rt, tangle_fn fn, void *arg)
+int tangle_runtime_run_at(tangle_runtime *rt, tangle_fn fn, void *arg,
+                          const tangle_site *main_site)
 {
 	if (!rt || !fn || tangle__current())
 		return TANGLE_EINVAL;
 	if (!rt->current_thread) {
-		struct tangle_task *t = tangle__spawn(rt, "main", fn, arg, &main_site,
+		struct tangle_task *t = tangle__spawn(rt, "main", fn, arg, main_site,
 		                                      true);
 		if (!t)
 			return TANGLE_ENOMEM;
-		return tangle_join_at(t, NULL, &main_site);
+		return tangle_join_at(t, NULL, main_site);
 	}
 	bool idle = false;
 	if (!atomic_compare_exchange_strong(&rt->running, &idle, true))
 		return TANGLE_EINVAL; /* another thread runs it already */
-	struct tangle_task *t = tangle__spawn(rt, "main", fn, arg, &main_site, true);
+	struct tangle_task *t = tangle__spawn(rt, "main", fn, arg, main_site, true);
 	if (!t) {
 		atomic_store(&rt->running, false);
 		return TANGLE_ENOMEM;

@@ -63,6 +63,30 @@ static void spawn_on_and_join_from_a_plain_thread(void **state)
 	tangle_runtime_free(rt);
 }
 
+/* Settings out of range or contradictory are refused with EINVAL, never
+ * adjusted silently or left to fail later. */
+static void bad_configs_are_refused(void **state)
+{
+	(void)state;
+	static const tangle_config bad[] = {
+		{.current_thread = 1, .workers = 4},
+		{.stack_size = SIZE_MAX},
+		{.stack_size = ((size_t)1 << 30) + 1},
+		{.workers = 100000},
+		{.blocking_threads = 1u << 20},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errno = 0;
+		assert_null(tangle_runtime_new(&bad[i]));
+		assert_int_equal(errno, EINVAL);
+	}
+	/* the edges of the ranges are fine */
+	tangle_config ok = {.current_thread = 1, .workers = 1, .stack_size = 1};
+	tangle_runtime *rt = tangle_runtime_new(&ok);
+	assert_non_null(rt);
+	tangle_runtime_free(rt);
+}
+
 struct outside {
 	tangle_runtime *rt;
 	_Atomic long n;
@@ -324,6 +348,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(both_flavours_run_the_main_task),
 		cmocka_unit_test(spawn_on_and_join_from_a_plain_thread),
+		cmocka_unit_test(bad_configs_are_refused),
 		cmocka_unit_test(a_thread_spawns_on_a_current_thread_runtime),
 		cmocka_unit_test(ten_thousand_tasks_spawn_and_join),
 		cmocka_unit_test(nested_spawns_form_a_tree),
