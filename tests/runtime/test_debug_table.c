@@ -352,6 +352,40 @@ static void a_sleeping_tasks_record_reads_back(void **state)
 	assert_null(find_runtime("dbgtable"));
 }
 
+/* The main task's spawn site is where tangle_runtime_run was called, on
+ * both flavours. */
+static int run_line;
+
+static void *main_site_body(void *arg)
+{
+	const char *rtname = arg;
+	int slabs;
+	const void *me = find_task(find_runtime(rtname), "main", &slabs);
+	assert_non_null(me);
+	const void *site = ptr(me, TANGLE_DR_TASK, TANGLE_DF_TASK_SPAWN_SITE);
+	assert_non_null(site);
+	const char *file = ptr(site, TANGLE_DR_SITE, TANGLE_DF_SITE_FILE);
+	assert_non_null(strstr(file, "test_debug_table.c"));
+	assert_string_equal(ptr(site, TANGLE_DR_SITE, TANGLE_DF_SITE_FUNCTION),
+	                    "the_main_tasks_spawn_site_is_the_run_call");
+	assert_int_equal(rd(site, TANGLE_DR_SITE, TANGLE_DF_SITE_LINE), run_line);
+	return NULL;
+}
+
+static void the_main_tasks_spawn_site_is_the_run_call(void **state)
+{
+	(void)state;
+	for (int flavour = 0; flavour < 2; flavour++) {
+		tangle_config cfg = {.current_thread = flavour, .workers = 1,
+		                     .name = "mainsite"};
+		tangle_runtime *rt = tangle_runtime_new(&cfg);
+		assert_non_null(rt);
+		run_line = __LINE__ + 1;
+		assert_int_equal(tangle_runtime_run(rt, main_site_body, "mainsite"), TANGLE_OK);
+		tangle_runtime_free(rt);
+	}
+}
+
 static void objects_are_listed_in_the_registry(void **state)
 {
 	(void)state;
@@ -429,6 +463,7 @@ int main(void)
 		cmocka_unit_test(the_layout_describes_every_field),
 		cmocka_unit_test(a_sleeping_tasks_record_reads_back),
 		cmocka_unit_test(objects_are_listed_in_the_registry),
+		cmocka_unit_test(the_main_tasks_spawn_site_is_the_run_call),
 		cmocka_unit_test(run_time_counts_each_interval_once),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
