@@ -228,10 +228,13 @@ static tangle_error *read_root(tangle_session *s)
 	L->big_endian = endian == TANGLE_DEBUG_BIG;
 	s->major = (uint16_t)ti_uint(L, h + 8, 2);
 	s->minor = (uint16_t)ti_uint(L, h + 10, 2);
-	if (s->major != TANGLE_DEBUG_ABI_MAJOR)
+	/* 1.x tables read by their layout too: what 2.0 changed (mutex
+	 * holds, the worker's current id and run start) is told apart by
+	 * which fields the layout has. */
+	if (s->major < 1 || s->major > TANGLE_DEBUG_ABI_MAJOR)
 		return tangle_error_new(TANGLE_INSPECT_EVERSION, s->root,
 		                        "debug table ABI version %u.%u cannot be read by this "
-		                        "tangle, which reads ABI version %u.x (up to %u.%u)",
+		                        "tangle, which reads ABI version 1.x to %u.x (up to %u.%u)",
 		                        s->major, s->minor, TANGLE_DEBUG_ABI_MAJOR,
 		                        TANGLE_DEBUG_ABI_MAJOR, TANGLE_DEBUG_ABI_MINOR);
 	uint32_t header_size = (uint32_t)ti_uint(L, h + 12, 4);
@@ -398,7 +401,7 @@ tangle_error *ti_decode(tangle_session *s)
 			w->task = (uint32_t)v;
 		else if (w->current_id && ti_map_get(&s->task_by_id, w->current_id, &v))
 			w->task = (uint32_t)v;
-		/* Since minor 2 the runtime stores neither: they are the
+		/* Since 2.0 the runtime stores neither: they are the
 		 * current task's ID and LAST_RAN_AT. */
 		if (w->task == TI_NONE)
 			continue;

@@ -9,11 +9,11 @@
  * read once; a waiter that waits on another object ends the walk (stale).
  * Holders of an object are derived from every task's HOLDs, the
  * object's owner and hand-off, and waiters granted but not yet claimed.
- * Since ABI minor 1 a mutex's hold is on the mutex (OWNER_ID, OWNER_SINCE,
+ * Since ABI 2.0 a mutex's hold is on the mutex (OWNER_ID, OWNER_SINCE,
  * HELD_SITE) instead of in its owner's HOLDS: when the layout has
  * HELD_SITE, each owned mutex becomes a hold of its owner here, placed
  * among the task's other holds by time, so that everything downstream
- * reads TASK.HOLDS as before (tables of minor 0 keep theirs as they are).
+ * reads TASK.HOLDS as before (1.x tables without HELD_SITE keep theirs as they are).
  */
 #include <inttypes.h>
 #include <stdlib.h>

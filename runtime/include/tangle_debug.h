@@ -15,6 +15,9 @@
  * Versioning rules (docs/debug-table.md has the details):
  *  - abi_major changes only when the meaning of an existing field or the
  *    header changes; a reader refuses a major it does not know, naming both.
+ *    2.0: a mutex's hold moved from its owner's TASK.HOLDS to the mutex
+ *    (OBJECT.HELD_SITE), and WORKER.CURRENT_ID and RUNNING_SINCE are no
+ *    longer stored (readers derive them from CURRENT).
  *  - abi_minor grows when records or fields are added. Readers ignore ids
  *    they do not know and treat fields missing from the layout as absent.
  *  - Ids are never reused. A field may grow (its size says how wide it is;
@@ -31,8 +34,8 @@
 #define TANGLE_DEBUG_SYMBOL "tangle_debug_root"
 #define TANGLE_DEBUG_SECTION ".tangle_debug"
 #define TANGLE_DEBUG_MAGIC "TNGLDBG" /* 8 bytes with the NUL */
-#define TANGLE_DEBUG_ABI_MAJOR 1
-#define TANGLE_DEBUG_ABI_MINOR 2
+#define TANGLE_DEBUG_ABI_MAJOR 2
+#define TANGLE_DEBUG_ABI_MINOR 0
 
 /* The frozen header at the start of the root. */
 struct tangle_debug_header {
@@ -140,10 +143,10 @@ enum tangle_debug_worker_field {
 	TANGLE_DF_WORKER_TID = 2,           /* u32: kernel thread id */
 	TANGLE_DF_WORKER_STATE = 3,         /* u8: TANGLE_DEBUG_WORKER_* */
 	TANGLE_DF_WORKER_CURRENT = 4,       /* ptr: TASK running, or 0 */
-	TANGLE_DF_WORKER_CURRENT_ID = 5,    /* u64: its id (minor <= 1; since 2
+	TANGLE_DF_WORKER_CURRENT_ID = 5,    /* u64: its id (1.x only; since 2.0
 	                                       readers take CURRENT's ID) */
 	TANGLE_DF_WORKER_RUNNING_SINCE = 6, /* time the current run started
-	                                       (minor <= 1; since 2 CURRENT's
+	                                       (1.x only; since 2.0 CURRENT's
 	                                       LAST_RAN_AT) */
 	TANGLE_DF_WORKER_QUEUE_LEN = 7,     /* u32: tasks in its local queue */
 	TANGLE_DF_WORKER_SWITCHES = 8,      /* u64: tasks resumed */
@@ -347,7 +350,7 @@ enum tangle_debug_object_field {
 	TANGLE_DF_OBJECT_LAST_RECEIVER = 21,/* u64: task id (channel) */
 	TANGLE_DF_OBJECT_ELEM_SIZE = 22,    /* u64: channel value size */
 	TANGLE_DF_OBJECT_HELD_SITE = 23,    /* ptr: SITE of the owner's lock call
-	                                     (mutex; since minor 1). With this
+	                                     (mutex; since 2.0). With this
 	                                     field a mutex's hold is on the
 	                                     mutex (OWNER_ID, OWNER_SINCE,
 	                                     HELD_SITE), not in the owner's

@@ -94,14 +94,12 @@ tb *tb_new(const tb_opts *o)
 		b->o.base = 0x7f1200000000ull;
 	if (!b->o.size)
 		b->o.size = 4u << 20;
-	if (!b->o.major)
-		b->o.major = TANGLE_DEBUG_ABI_MAJOR;
+	if (!b->o.major) /* a table with its mutex holds in HOLDS is a 1.x one */
+		b->o.major = b->o.mutex_hold_on_object ? TANGLE_DEBUG_ABI_MAJOR : 1;
 	if (!b->o.slab_capacity)
 		b->o.slab_capacity = 64;
-	if (!b->o.mutex_hold_on_object) /* a minor-0 table: no room for it */
+	if (!b->o.mutex_hold_on_object) /* a 1.x table: no room for it */
 		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_HELD_SITE] = 1;
-	else if (!b->o.minor)
-		b->o.minor = 1;
 	b->mem = calloc(1, b->o.size);
 	b->used = 64; /* nothing at the base address itself */
 	static const int order[] = {TANGLE_DR_SITE, TANGLE_DR_LABEL, TANGLE_DR_SPAN,
