@@ -294,7 +294,10 @@ TANGLE_API int tangle_sem_acquire_at(tangle_sem *s, uint32_t n,
 	tangle_sem_try_acquire_at((s), (n), TANGLE_SITE_HERE)
 TANGLE_API int tangle_sem_try_acquire_at(tangle_sem *s, uint32_t n,
                                          const tangle_site *site);
-/* Returns n permits (need not be the acquiring task: permits are counts). */
+/* Returns n permits (need not be the acquiring task: permits are counts).
+ * The debug table lists permits under the task that acquired them until
+ * that task releases them: permits that another task or a thread returns
+ * stay listed under their acquirer (the semaphore's own count is right). */
 TANGLE_API int tangle_sem_release(tangle_sem *s, uint32_t n);
 /* Permits available now. */
 TANGLE_API uint32_t tangle_sem_available(const tangle_sem *s);
