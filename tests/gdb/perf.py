@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the gdb frontend on a big program (docs/gdb.md, "Speed").
 
-    tests/gdb/perf.py --build BUILD [--tasks 100000] [--keep]
+    tests/gdb/perf.py --build BUILD [--tasks 100000] [--keep] [--core-only]
 
 Runs gdb_many with N tasks, takes its kernel core, and times in gdb -batch:
 opening the session (decoding every task) with `tangle tasks --group`, the
