@@ -3,10 +3,12 @@
  * where that is not allowed. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt_test.h"
@@ -343,6 +345,82 @@ static void freeing_a_running_current_thread_runtime_says_so(void **state)
 	tangle_runtime_free(b.rt);
 }
 
+/* workers = 0 means one worker per online CPU: that many tasks that
+ * wait for each other without yielding all run at once, each on a
+ * thread of its own. */
+struct rendezvous {
+	long need;
+	_Atomic long arrived;
+	long met; /* tasks that saw all the others arrive */
+	pid_t *tids;
+};
+
+struct arrival {
+	struct rendezvous *r;
+	long slot;
+};
+
+static void *arrive_and_wait(void *arg)
+{
+	struct arrival *a = arg;
+	struct rendezvous *r = a->r;
+	r->tids[a->slot] = gettid();
+	atomic_fetch_add(&r->arrived, 1);
+	/* Spin (holding the worker) until all are here; generous bound. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	time_t end = ts.tv_sec + 30;
+	while (atomic_load(&r->arrived) < r->need) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > end)
+			return (void *)0;
+		sched_yield();
+	}
+	return (void *)1;
+}
+
+static void *rendezvous_body(void *arg)
+{
+	struct rendezvous *r = arg;
+	tangle_task **t = calloc((size_t)r->need, sizeof *t);
+	struct arrival *a = calloc((size_t)r->need, sizeof *a);
+	for (long i = 0; i < r->need; i++) {
+		a[i] = (struct arrival){r, i};
+		t[i] = tangle_spawn("rendezvous", arrive_and_wait, &a[i]);
+	}
+	long met = 0;
+	for (long i = 0; i < r->need; i++) {
+		void *res = NULL;
+		tangle_join(t[i], &res);
+		met += res == (void *)1;
+	}
+	free(a);
+	free(t);
+	r->met = met;
+	return NULL;
+}
+
+static void the_default_is_one_worker_per_cpu(void **state)
+{
+	(void)state;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	assert_true(cpus > 0);
+	struct rendezvous r = {.need = cpus};
+	r.tids = calloc((size_t)cpus, sizeof *r.tids);
+	tangle_config cfg = {.workers = 0, .name = "percpu"};
+	tangle_runtime *rt = tangle_runtime_new(&cfg);
+	assert_non_null(rt);
+	/* The main task joins (it does not hold a worker meanwhile). */
+	assert_int_equal(tangle_runtime_run(rt, rendezvous_body, &r), TANGLE_OK);
+	tangle_runtime_free(rt);
+	assert_int_equal(atomic_load(&r.arrived), cpus);
+	assert_int_equal(r.met, cpus);
+	for (long i = 0; i < cpus; i++)
+		for (long j = i + 1; j < cpus; j++)
+			assert_true(r.tids[i] != r.tids[j]);
+	free(r.tids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +435,7 @@ int main(void)
 		cmocka_unit_test(freeing_a_runtime_from_its_own_task_says_so),
 		cmocka_unit_test(a_task_may_free_another_runtime),
 		cmocka_unit_test(freeing_a_running_current_thread_runtime_says_so),
+		cmocka_unit_test(the_default_is_one_worker_per_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
