@@ -120,29 +120,12 @@ static inline struct tangle_task *me(uint64_t *now)
 	return w->current;
 }
 
-int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
-                          const tangle_site *site)
+/* The waiting path, out of line so that the uncontended acquire stays a
+ * leaf (no callee-saved registers to spill). Called with the lock held. */
+static __attribute__((noinline)) int
+acquire_wait(struct sem *s, struct tangle_task *t, uint32_t n,
+             int64_t timeout_ms, const tangle_site *site)
 {
-	if (!ps)
-		return TANGLE_EINVAL;
-	struct sem *s = S(ps);
-	if (n == 0 || n > s->total)
-		return TANGLE_EINVAL;
-	uint64_t now = 0;
-	struct tangle_task *t = me(&now);
-	if (unlikely(!t))
-		return TANGLE_ENOTASK;
-	if (unlikely(atomic_load_explicit(&t->flags, memory_order_relaxed) &
-	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
-		return TANGLE_ECANCELED;
-	tangle__spin_lock(&s->obj.lock);
-	if (likely(!s->obj.waiters.head && s->avail >= n)) {
-		set_avail(s, s->avail - n);
-		counted(s);
-		tangle__spin_unlock(&s->obj.lock);
-		claimed(s, t, n, now, site);
-		return TANGLE_OK;
-	}
 	if (timeout_ms == 0) {
 		tangle__spin_unlock(&s->obj.lock);
 		return TANGLE_ETIMEDOUT;
@@ -175,6 +158,32 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	tangle__spin_unlock(&s->obj.lock);
 	claimed(s, t, n, tangle__clock(), site);
 	return TANGLE_OK;
+}
+
+int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
+                          const tangle_site *site)
+{
+	if (!ps)
+		return TANGLE_EINVAL;
+	struct sem *s = S(ps);
+	if (n == 0 || n > s->total)
+		return TANGLE_EINVAL;
+	uint64_t now = 0;
+	struct tangle_task *t = me(&now);
+	if (unlikely(!t))
+		return TANGLE_ENOTASK;
+	if (unlikely(atomic_load_explicit(&t->flags, memory_order_relaxed) &
+	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
+		return TANGLE_ECANCELED;
+	tangle__spin_lock(&s->obj.lock);
+	if (likely(!s->obj.waiters.head && s->avail >= n)) {
+		set_avail(s, s->avail - n);
+		counted(s);
+		tangle__spin_unlock(&s->obj.lock);
+		claimed(s, t, n, now, site);
+		return TANGLE_OK;
+	}
+	return acquire_wait(s, t, n, timeout_ms, site);
 }
 
 int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
