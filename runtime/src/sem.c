@@ -2,7 +2,7 @@
  * sem.c — the counting semaphore, strictly FIFO.
  *
  * State, under the object's spinlock:
- *   avail     permits free now (mirrored in the record's value)
+ *   avail     permits free now: the record's VALUE itself (one store)
  *   total     permits in all, fixed at init (the record's capacity)
  *   waiters   requests in arrival order, each for w->count permits
  * Invariants: 0 <= avail <= total; a request is served at once only when
@@ -21,9 +21,9 @@
 #include <string.h>
 
 struct sem {
-	struct tangle_object obj;        /* first: the debug record */
-	uint32_t avail;                  /* written under the lock, read
-	                                    relaxed by tangle_sem_available */
+	struct tangle_object obj;        /* first: the debug record; obj.value
+	                                    is avail, written under the lock,
+	                                    read relaxed by tangle_sem_available */
 	uint32_t total;
 };
 
@@ -37,18 +37,22 @@ static inline struct sem *S(tangle_sem *s)
 	return (struct sem *)(void *)s;
 }
 
+static inline uint32_t avail(const struct sem *s)
+{
+	return (uint32_t)__atomic_load_n(&s->obj.value, __ATOMIC_RELAXED);
+}
+
 static inline void set_avail(struct sem *s, uint32_t n)
 {
-	__atomic_store_n(&s->avail, n, __ATOMIC_RELAXED);
-	TANGLE_DBG(DBG_STORE(s->obj.value, (int64_t)n));
+	__atomic_store_n(&s->obj.value, (int64_t)n, __ATOMIC_RELAXED);
 }
 
 /* Serve the head while it fits. Under the lock. */
 static void grant_from_head(struct sem *s)
 {
 	struct tangle_waiter *w;
-	while ((w = s->obj.waiters.head) != NULL && w->count <= s->avail) {
-		set_avail(s, s->avail - w->count);
+	while ((w = s->obj.waiters.head) != NULL && w->count <= avail(s)) {
+		set_avail(s, avail(s) - w->count);
 		tangle__waitq_remove(&s->obj.waiters, w);
 		TANGLE_DBG({
 			DBG_STORE(s->obj.handed_to, w->task->id);
@@ -86,7 +90,7 @@ int tangle_sem_destroy(tangle_sem *ps)
 		return TANGLE_EINVAL;
 	struct sem *s = S(ps);
 	tangle__spin_lock(&s->obj.lock);
-	bool busy = s->avail != s->total || s->obj.waiters.head;
+	bool busy = avail(s) != s->total || s->obj.waiters.head;
 	tangle__spin_unlock(&s->obj.lock);
 	if (busy)
 		return TANGLE_EBUSY;
@@ -149,7 +153,7 @@ acquire_wait(struct sem *s, struct tangle_task *t, uint32_t n,
 		DBG_STORE(s->obj.handed_to, 0));
 	(void)self;
 	if (pass) {
-		set_avail(s, s->avail + n);
+		set_avail(s, avail(s) + n);
 		grant_from_head(s);
 		tangle__spin_unlock(&s->obj.lock);
 		return err;
@@ -176,8 +180,8 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
 		return TANGLE_ECANCELED;
 	tangle__spin_lock(&s->obj.lock);
-	if (likely(!s->obj.waiters.head && s->avail >= n)) {
-		set_avail(s, s->avail - n);
+	if (likely(!s->obj.waiters.head && avail(s) >= n)) {
+		set_avail(s, avail(s) - n);
 		counted(s);
 		tangle__spin_unlock(&s->obj.lock);
 		claimed(s, t, n, now, site);
@@ -197,9 +201,9 @@ int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
 	uint64_t now = 0;
 	struct tangle_task *t = me(&now);
 	tangle__spin_lock(&s->obj.lock);
-	bool ok = !s->obj.waiters.head && s->avail >= n;
+	bool ok = !s->obj.waiters.head && avail(s) >= n;
 	if (ok) {
-		set_avail(s, s->avail - n);
+		set_avail(s, avail(s) - n);
 		counted(s);
 	}
 	tangle__spin_unlock(&s->obj.lock);
@@ -218,11 +222,11 @@ int tangle_sem_release(tangle_sem *ps, uint32_t n)
 	if (n == 0 || n > s->total)
 		return TANGLE_EINVAL;
 	tangle__spin_lock(&s->obj.lock);
-	if (s->avail + n > s->total) {
+	if (avail(s) + n > s->total) {
 		tangle__spin_unlock(&s->obj.lock);
 		return TANGLE_EINVAL;
 	}
-	set_avail(s, s->avail + n);
+	set_avail(s, avail(s) + n);
 	if (s->obj.waiters.head)
 		grant_from_head(s);
 	tangle__spin_unlock(&s->obj.lock);
@@ -240,5 +244,5 @@ uint32_t tangle_sem_available(const tangle_sem *ps)
 	if (!ps)
 		return 0;
 	const struct sem *s = (const struct sem *)(const void *)ps;
-	return __atomic_load_n(&s->avail, __ATOMIC_RELAXED);
+	return avail(s);
 }
