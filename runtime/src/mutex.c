@@ -132,7 +132,7 @@ static __attribute__((noinline)) void release_slow(struct mutex *m)
 		atomic_store_explicit(&m->word, next, memory_order_release);
 		TANGLE_DBG({
 			DBG_STORE(m->obj.handed_to, w->task->id);
-			DBG_STORE(m->obj.handed_at, tangle__clock());
+			DBG_STORE(m->obj.handed_at, tangle__stamp());
 		});
 		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_GRANTED);
 	}
@@ -193,7 +193,7 @@ static __attribute__((noinline)) int lock_slow(struct mutex *m, struct tangle_ta
 {
 	uintptr_t self = (uintptr_t)t;
 	if (timeout_ms != 0 && spin_for(m, t)) {
-		claimed(m, t, tangle__clock(), site);
+		claimed(m, t, tangle__stamp(), site);
 		return TANGLE_OK;
 	}
 	tangle__spin_lock(&m->obj.lock);
@@ -204,7 +204,7 @@ static __attribute__((noinline)) int lock_slow(struct mutex *m, struct tangle_ta
 				    &m->word, &word, self, memory_order_acquire,
 				    memory_order_relaxed)) {
 				tangle__spin_unlock(&m->obj.lock);
-				claimed(m, t, tangle__clock(), site);
+				claimed(m, t, tangle__stamp(), site);
 				return TANGLE_OK;
 			}
 		} else if (word & QUEUED) {
@@ -238,7 +238,7 @@ static __attribute__((noinline)) int lock_slow(struct mutex *m, struct tangle_ta
 		return err;
 	}
 	TANGLE_DBG(DBG_STORE(m->obj.handed_to, 0));
-	claimed(m, t, tangle__clock(), site);
+	claimed(m, t, tangle__stamp(), site);
 	return TANGLE_OK;
 }
 

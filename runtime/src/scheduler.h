@@ -190,6 +190,14 @@ TANGLE_HIDDEN struct tangle_worker *tangle__worker_self(void);
 #endif
 TANGLE_HIDDEN void tangle__worker_set(struct tangle_worker *w);
 
+/* tangle__clock() inline, for the primitives' hot paths: the calling
+ * worker's cached clock (a clock read outside workers). */
+static inline uint64_t tangle__stamp(void)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	return likely(w) ? w->clock : tangle__clock_precise();
+}
+
 /* context_<arch>.S */
 TANGLE_HIDDEN void *tangle__ctx_switch(void **save_sp, void *to_sp, void *arg);
 extern char tangle__ctx_resume[];

@@ -56,7 +56,7 @@ static void grant_from_head(struct sem *s)
 		tangle__waitq_remove(&s->obj.waiters, w);
 		TANGLE_DBG({
 			DBG_STORE(s->obj.handed_to, w->task->id);
-			DBG_STORE(s->obj.handed_at, tangle__clock());
+			DBG_STORE(s->obj.handed_at, tangle__stamp());
 		});
 		tangle__waiter_grant(w, TANGLE_DEBUG_WAITER_GRANTED);
 	}
@@ -160,7 +160,7 @@ acquire_wait(struct sem *s, struct tangle_task *t, uint32_t n,
 	}
 	counted(s);
 	tangle__spin_unlock(&s->obj.lock);
-	claimed(s, t, n, tangle__clock(), site);
+	claimed(s, t, n, tangle__stamp(), site);
 	return TANGLE_OK;
 }
 
