@@ -90,6 +90,15 @@ def bench_names(progs, filters):
     return [n for n in listing(progs["tangle"]) if not filters or any(f in n for f in filters)]
 
 
+PIN = []  # taskset prefix for one-thread benchmarks (main sets it)
+
+
+def pin_cmd(name):
+    """One-thread benchmarks run pinned (taskset) to one CPU: migrations
+    between the cores spread their times by more than the table costs."""
+    return [] if name.endswith("_mt") else PIN
+
+
 def run_one(cmd, name, env):
     """One run of one benchmark: (median, min) ns/op, or None if it failed."""
     try:
@@ -138,6 +147,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2, help="workers of the _mt runtimes")
     ap.add_argument("--no-go", action="store_true", help="leave Go's benchmarks out")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin the one-thread benchmarks to the last CPU")
     args = ap.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
@@ -157,6 +168,10 @@ def main():
     env = dict(os.environ, BENCH_REPS=str(args.reps), BENCH_TARGET_MS=str(args.target_ms),
                BENCH_WORKERS=str(args.workers))
 
+    global PIN
+    ncpu = os.cpu_count() or 1
+    if not args.no_pin and ncpu > 1 and shutil.which("taskset"):
+        PIN = ["taskset", "-c", str(ncpu - 1)]
     load_before = os.getloadavg()
     started = time.time()
     has = {v: set(listing(progs[v])) for v in variants}
@@ -167,7 +182,7 @@ def main():
             for variant in variants[k:] + variants[:k]:
                 if name not in has[variant]:
                     continue
-                res = run_one(progs[variant], name, env)
+                res = run_one(pin_cmd(name) + progs[variant], name, env)
                 if res:
                     runs[name][variant].append(res)
             log(f"   round {r + 1}/{args.rounds} {name}: " + "  ".join(
@@ -195,7 +210,8 @@ def main():
     print(f"# {args.rounds} rounds x {args.reps} runs of ~{args.target_ms} ms per program and "
           f"benchmark; _mt = {args.workers} workers; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after, "
-          f"{time.time() - started:.0f} s")
+          f"{time.time() - started:.0f} s"
+          + (f"; one-thread benchmarks pinned to CPU {PIN[-1]}" if PIN else ""))
     print("# ns/op: median over rounds of each run's median; table cost = tangle/no-table - 1,"
           " median over rounds of back-to-back pairs; cost (min) = from the minimums")
     header = ["benchmark", "tangle", "no table", "table cost", "cost (min)", "tokio",
