@@ -19,7 +19,21 @@
  * tangle__ctx_entry: first code a new task runs. x19 = data, x20 = the C
  * entry function, called as entry(data, arg); x30 is marked undefined so
  * that unwinders stop here.
+ *
+ * Branch protection (-mbranch-protection=standard, the default flags of
+ * several distributions): every function starts with a BTI landing pad
+ * and the object carries the GNU property note, as the compiler's own
+ * objects do; without the note the linker silently drops BTI from the
+ * whole library or program. The saved resume pc is not signed (PAC): the
+ * debug table's readers take the PC word as a plain address.
  */
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT == 1
+#define BTI_C hint #34 /* bti c */
+#define GNU_PROPERTY_BTI 1
+#else
+#define BTI_C
+#define GNU_PROPERTY_BTI 0
+#endif
 	.text
 	.globl tangle__ctx_switch
 	.hidden tangle__ctx_switch
@@ -27,6 +41,7 @@
 	.p2align 4
 tangle__ctx_switch:
 	.cfi_startproc
+	BTI_C
 	sub sp, sp, #160
 	.cfi_def_cfa_offset 160
 	stp x19, x20, [sp, #0]
@@ -109,6 +124,7 @@ tangle__ctx_resume:
 tangle__ctx_entry:
 	.cfi_startproc
 	.cfi_undefined x30
+	BTI_C
 	mov x1, x0
 	mov x0, x19
 	blr x20
@@ -124,6 +140,7 @@ tangle__ctx_entry:
 	.p2align 4
 tangle__ctx_init:
 	.cfi_startproc
+	BTI_C
 	and x0, x0, #~15
 	sub x0, x0, #160
 	stp x2, x1, [x0, #0]      /* x19 = data, x20 = entry */
@@ -143,3 +160,18 @@ tangle__ctx_init:
 	.size tangle__ctx_init, .-tangle__ctx_init
 
 	.section .note.GNU-stack,"",%progbits
+
+#if GNU_PROPERTY_BTI
+/* NT_GNU_PROPERTY_TYPE_0: GNU_PROPERTY_AARCH64_FEATURE_1_AND = BTI */
+	.pushsection .note.gnu.property, "a"
+	.p2align 3
+	.word 4               /* name size */
+	.word 16              /* descriptor size */
+	.word 5               /* NT_GNU_PROPERTY_TYPE_0 */
+	.asciz "GNU"
+	.word 0xc0000000      /* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
+	.word 4               /* data size */
+	.word 1               /* GNU_PROPERTY_AARCH64_FEATURE_1_BTI */
+	.word 0               /* padding */
+	.popsection
+#endif
