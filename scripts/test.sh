@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test: unit tests under ASan+UBSan, the end-to-end tests on real
 # core dumps, then the runtime's concurrency tests under TSan, a clang build
-# with its unit tests, and a short fuzzing run of the table decoder.
+# with its unit tests, the runtime tests on aarch64 under qemu-user, and a
+# short fuzzing run of the table decoder.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -24,6 +25,10 @@ CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug \
   -DTANGLE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-clang -j"$jobs"
 ctest --test-dir build-clang --output-on-failure -j"$jobs" -L "runtime|inspect|cli"
+
+# aarch64: the runtime and its tests cross-built and run under qemu-user
+# (installs the cross toolchain, qemu-user and cmocka:arm64 when missing).
+scripts/test-aarch64.sh
 
 if [ -x scripts/fuzz.sh ]; then
   scripts/fuzz.sh
