@@ -12,7 +12,6 @@ module decodes nothing itself. See docs/lldb.md.
 """
 
 import os
-import re
 import shlex
 import sys
 
@@ -122,7 +121,7 @@ class EngineCommand(object):
             return
         try:
             argv = self.argv(args)
-        except UsageError as e:
+        except (UsageError, engine.Error) as e:
             result.SetError("%s: %s" % (PREFIX, e))
             return
         status, text = engine_run(debugger, exe_ctx, argv)
@@ -156,17 +155,6 @@ class Triage(EngineCommand):
     name, short = "triage", "The full report: findings, wait chains, backtraces [--json]."
 
 
-def value_options(name):
-    """The options of the engine's command NAME that take a value, from its
-    usage ("  --stuck-ms N   ..."), so that a value is never taken for a
-    word of ours."""
-    try:
-        text = engine.usage(name)
-    except engine.Error:
-        return set()
-    return set(re.findall(r"(?m)^\s+(--[\w-]+) [A-Z]", text))
-
-
 class Graph(EngineCommand):
     """`tangle graph [FILE] [OPTIONS]`: the engine renders DOT, this writes
     it to FILE, which may stand anywhere among the options (not as an
@@ -181,11 +169,10 @@ class Graph(EngineCommand):
 
     def argv(self, args):
         self.path, rest, words = None, [], []
-        takes_value = value_options(self.name)
         i = 0
         while i < len(args):
             a = args[i]
-            if a.startswith("--") and "=" not in a and a in takes_value and i + 1 < len(args):
+            if engine.option_takes_value(a) and i + 1 < len(args):
                 rest += [a, args[i + 1]]
                 i += 2
                 continue
@@ -335,12 +322,10 @@ class Task(object):
 
 
 def runtime_frame(frame):
-    """A frame of the runtime itself, by the engine's rule (render_bt.c: a
-    function tangle_*, or a file under runtime/src/)."""
-    name = frame.GetFunctionName() or ""
+    """A frame of the runtime itself, by the engine's rule."""
     line = frame.GetLineEntry()
     path = line.GetFileSpec().fullpath if line.IsValid() else None
-    return name.startswith("tangle_") or "runtime/src/" in (path or "")
+    return engine.runtime_frame(frame.GetFunctionName(), path)
 
 
 def user_frame(thread, limit=64):

@@ -154,6 +154,10 @@ def _declare(lib):
     lib.tangle_inspect_free.restype = None
     lib.tangle_inspect_usage.argtypes = [ctypes.c_char_p]
     lib.tangle_inspect_usage.restype = ctypes.c_char_p
+    lib.tangle_inspect_option_takes_value.argtypes = [ctypes.c_char_p]
+    lib.tangle_inspect_option_takes_value.restype = ctypes.c_int
+    lib.tangle_inspect_runtime_frame.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    lib.tangle_inspect_runtime_frame.restype = ctypes.c_int
     lib.tangle_error_free.argtypes = [P(TangleError)]
     lib.tangle_error_free.restype = None
     lib.tangle_session_task_count.argtypes = [ctypes.c_void_p]
@@ -339,6 +343,17 @@ def _sanitized_message(path):
 def usage(command=None):
     text = library().tangle_inspect_usage(command.encode() if command else None)
     return text.decode("utf-8", "replace") if text else ""
+
+
+def option_takes_value(word):
+    """Whether the engine's option `word` takes the next word as its value."""
+    return library().tangle_inspect_option_takes_value(word.encode()) == 1
+
+
+def runtime_frame(function, path):
+    """The engine's rule for the runtime's own frames (bt trims them)."""
+    enc = lambda s: s.encode("utf-8", "replace") if s else None  # noqa: E731
+    return library().tangle_inspect_runtime_frame(enc(function), enc(path)) != 0
 
 
 # ---- Sessions ----------------------------------------------------------------

@@ -149,21 +149,6 @@ class Triage(EngineCommand):
     fallback = "Usage: tangle triage [--json]"
 
 
-# Options of `graph` that take a value when the engine's usage cannot be
-# read; otherwise its usage lines ("  --held-ms N  ...") say which.
-_GRAPH_VALUE_OPTS = ("--blocked-ms", "--held-ms", "--granted-ms",
-                     "--stuck-ms")
-_VALUE_OPT_RE = re.compile(r"^\s+(?:(-\w), )?(--[\w-]+)[ =]([A-Z]+)\b", re.M)
-
-
-def value_options(command):
-    """Options of an engine command that take a value (from its usage)."""
-    found = set()
-    for m in _VALUE_OPT_RE.finditer(session.usage(command)):
-        found.update(o for o in m.groups()[:2] if o)
-    return found or set(_GRAPH_VALUE_OPTS)
-
-
 def split_graph_args(argv, takes_value):
     """(FILE, engine options) of `tangle graph` arguments: FILE is the one
     argument that is neither an option nor an option's value, first, last
@@ -173,7 +158,7 @@ def split_graph_args(argv, takes_value):
         a = argv[i]
         if a != "-" and a.startswith("-"):
             opts.append(a)
-            if a in takes_value and i + 1 < len(argv):
+            if takes_value(a) and i + 1 < len(argv):
                 opts.append(argv[i + 1])
                 i += 1
         else:
@@ -205,7 +190,7 @@ engine's:"""
         argv = gdb.string_to_argv(arg)
         if _help("graph", argv):
             return
-        path, opts = split_graph_args(argv, value_options("graph"))
+        path, opts = split_graph_args(argv, session.option_takes_value)
         out = run(["graph"] + opts)
         if path == "-":
             _write(out)

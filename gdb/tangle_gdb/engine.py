@@ -140,6 +140,8 @@ def _declare(lib):
                                        [p, ctypes.c_size_t,
                                         ctypes.POINTER(TaskBrief),
                                         ctypes.c_size_t]),
+        "tangle_inspect_option_takes_value": (ctypes.c_int,
+                                              [ctypes.c_char_p]),
         "tangle_session_describe_waiters": (ctypes.c_int,
                                             [p, ctypes.c_uint64,
                                              ctypes.c_uint, ctypes.c_char_p,

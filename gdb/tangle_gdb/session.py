@@ -52,6 +52,13 @@ def usage(command=None):
     return engine.text(raw)
 
 
+def option_takes_value(word):
+    """Whether the engine's option `word` takes the next word as its value
+    (the engine's rule; False without an engine that says)."""
+    fn = getattr(_lib, "tangle_inspect_option_takes_value", None)
+    return bool(fn) and fn(word.encode()) == 1
+
+
 class Session:
     def __init__(self, inferior):
         lib_ = lib()

@@ -178,6 +178,18 @@ TANGLE_INSPECT_API void tangle_inspect_free(void *p);
 /* Usage of all commands (or one), as `help` prints it. Static string. */
 TANGLE_INSPECT_API const char *tangle_inspect_usage(const char *command);
 
+/* For frontends that take words of their own among the engine's options
+ * (gdb's and lldb's `tangle graph FILE`): 1 if the next word is this
+ * option's value, 0 for an option without one (or "--opt=value"), -1 for
+ * a word that is not an option of any command. */
+TANGLE_INSPECT_API int tangle_inspect_option_takes_value(const char *word);
+
+/* The engine's rule for the runtime's own frames, which `bt` trims and a
+ * frontend skips when it selects a task's frame: a function tangle_* or a
+ * file under runtime/src/. NULL counts as no name. */
+TANGLE_INSPECT_API int tangle_inspect_runtime_frame(const char *function,
+                                                    const char *file);
+
 /* ---- Tasks for debugger integration ---------------------------------------- */
 
 /* What gdb's `tangle task ID` and lldb's task threads need of a task. */

@@ -28,6 +28,31 @@ static tangle_error *number(const char *opt, const char *v, uint64_t *out)
 	return NULL;
 }
 
+/* Every option of every command; `value`: the next word is its value. */
+static const struct {
+	const char *name;
+	unsigned flag;
+	int value;
+} known[] = {
+	{"--json", O_JSON, 0}, {"--all", O_ALL, 0}, {"--group", O_GROUP, 0},
+	{"--state", O_STATE, 1}, {"--name", O_NAME, 1}, {"--label", O_LABEL, 1},
+	{"--limit", O_LIMIT, 1}, {"--kind", O_KIND, 1},
+	{"--blocked-ms", O_TH, 1}, {"--held-ms", O_TH, 1},
+	{"--granted-ms", O_TH, 1}, {"--stuck-ms", O_TH, 1},
+};
+
+int tangle_inspect_option_takes_value(const char *word)
+{
+	if (!word || word[0] != '-')
+		return -1;
+	if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strchr(word, '='))
+		return 0;
+	for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+		if (strcmp(word, known[j].name) == 0)
+			return known[j].value;
+	return -1;
+}
+
 static tangle_error *parse(const char *cmd, int argc, char **argv, unsigned allowed,
                            ti_opts *o)
 {
@@ -54,13 +79,6 @@ static tangle_error *parse(const char *cmd, int argc, char **argv, unsigned allo
 		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) - 1 ? n : sizeof(name) - 1), a);
 		if (val)
 			val++;
-		static const struct { const char *name; unsigned flag; int value; } known[] = {
-			{"--json", O_JSON, 0}, {"--all", O_ALL, 0}, {"--group", O_GROUP, 0},
-			{"--state", O_STATE, 1}, {"--name", O_NAME, 1}, {"--label", O_LABEL, 1},
-			{"--limit", O_LIMIT, 1}, {"--kind", O_KIND, 1},
-			{"--blocked-ms", O_TH, 1}, {"--held-ms", O_TH, 1},
-			{"--granted-ms", O_TH, 1}, {"--stuck-ms", O_TH, 1},
-		};
 		int k = -1;
 		for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++)
 			if (strcmp(name, known[j].name) == 0)

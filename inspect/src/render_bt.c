@@ -15,10 +15,15 @@
 
 #define TI_BT_FRAMES 64
 
+int tangle_inspect_runtime_frame(const char *function, const char *file)
+{
+	return (function && strncmp(function, "tangle_", 7) == 0) ||
+	       (file && strstr(file, "runtime/src/") != NULL);
+}
+
 static bool runtime_frame(const tangle_frame *f)
 {
-	return strncmp(f->function, "tangle_", 7) == 0 ||
-	       strstr(f->file, "runtime/src/") != NULL;
+	return tangle_inspect_runtime_frame(f->function, f->file);
 }
 
 /* "mutex "ledger"", "send on channel "jobs"", "sleep"... */

@@ -484,6 +484,26 @@ static void test_mutex_hold_on_object(void **state)
 	}
 }
 
+/* What frontends ask the engine instead of deciding themselves: which
+ * option words take the next word as their value, and which frames are
+ * the runtime's own. */
+static void test_frontend_rules(void **state)
+{
+	(void)state;
+	assert_int_equal(tangle_inspect_option_takes_value("--held-ms"), 1);
+	assert_int_equal(tangle_inspect_option_takes_value("--state"), 1);
+	assert_int_equal(tangle_inspect_option_takes_value("--json"), 0);
+	assert_int_equal(tangle_inspect_option_takes_value("--held-ms=5"), 0);
+	assert_int_equal(tangle_inspect_option_takes_value("--help"), 0);
+	assert_int_equal(tangle_inspect_option_takes_value("--bogus"), -1);
+	assert_int_equal(tangle_inspect_option_takes_value("out.dot"), -1);
+	assert_int_equal(tangle_inspect_option_takes_value(NULL), -1);
+	assert_true(tangle_inspect_runtime_frame("tangle_mutex_lock_at", "app.c"));
+	assert_true(tangle_inspect_runtime_frame("ctx_switch", "/src/runtime/src/sched.c"));
+	assert_false(tangle_inspect_runtime_frame("transfer", "/src/app/bank.c"));
+	assert_false(tangle_inspect_runtime_frame(NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_reader_self),
 		cmocka_unit_test(test_mutex_hold_on_object),
+		cmocka_unit_test(test_frontend_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
