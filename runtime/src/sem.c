@@ -164,13 +164,19 @@ acquire_wait(struct sem *s, struct tangle_task *t, uint32_t n,
 	return TANGLE_OK;
 }
 
+/* The semaphore of a request for n permits, or NULL when there is none or
+ * n could never be served (0 or more than the total). */
+static inline struct sem *requested(tangle_sem *ps, uint32_t n)
+{
+	struct sem *s = ps ? S(ps) : NULL;
+	return s && n != 0 && n <= s->total ? s : NULL;
+}
+
 int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
                           const tangle_site *site)
 {
-	if (!ps)
-		return TANGLE_EINVAL;
-	struct sem *s = S(ps);
-	if (n == 0 || n > s->total)
+	struct sem *s = requested(ps, n);
+	if (!s)
 		return TANGLE_EINVAL;
 	uint64_t now = 0;
 	struct tangle_task *t = me(&now);
@@ -193,10 +199,8 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
                               const tangle_site *site)
 {
-	if (!ps)
-		return TANGLE_EINVAL;
-	struct sem *s = S(ps);
-	if (n == 0 || n > s->total)
+	struct sem *s = requested(ps, n);
+	if (!s)
 		return TANGLE_EINVAL;
 	uint64_t now = 0;
 	struct tangle_task *t = me(&now);
