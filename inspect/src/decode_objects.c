@@ -289,6 +289,44 @@ static tangle_error *holders(tangle_session *s)
 	return NULL;
 }
 
+/* Since 2.1 TASK.WAKERS counts only what the records cannot show: a
+ * waiter in a queue, a deadline (its timer) and a join of a task that has
+ * not finished can wake a task too. Added here, so that live_wakers means
+ * what LIVE_WAKERS meant up to 2.0, whichever table it comes from. */
+static void add_implied_wakers(tangle_session *s)
+{
+	if (!ti_has(&s->L, TANGLE_DR_TASK, TANGLE_DF_TASK_WAKERS))
+		return;
+	bool cut = false; /* a queue not read whole may hold a select's arm */
+	for (uint32_t i = 0; i < s->nobjs; i++)
+		cut |= s->objs[i].truncated;
+	uint32_t *arms = calloc(s->ntasks ? s->ntasks : 1, sizeof(*arms));
+	ti_wait **xs = s->extra_waits.data;
+	for (size_t k = 0; k < s->extra_waits.len; k++)
+		if (xs[k]->queued && xs[k]->task < s->ntasks && arms)
+			arms[xs[k]->task]++;
+	for (uint32_t i = 0; i < s->ntasks; i++) {
+		ti_task *t = &s->tasks[i];
+		const ti_wait *w = &t->wait;
+		if (w->state != TANGLE_DEBUG_WAITER_WAITING)
+			continue;
+		uint32_t n = (w->queue || w->queued) + (w->deadline != 0);
+		if (w->kind == TANGLE_DEBUG_WAIT_JOIN) {
+			const ti_task *j = w->target < s->ntasks ?
+			                   &s->tasks[w->target] : NULL;
+			n += !j || /* unknown: not called a loss */
+			     (!j->finished_at && j->state != TANGLE_DEBUG_TASK_DONE &&
+			      j->state != TANGLE_DEBUG_TASK_CANCELLED);
+		}
+		if (w->kind == TANGLE_DEBUG_WAIT_SELECT)
+			n += arms ? arms[i] : 1;
+		if (w->kind == TANGLE_DEBUG_WAIT_SELECT && (cut || !arms))
+			n += 1;
+		t->live_wakers += n;
+	}
+	free(arms);
+}
+
 tangle_error *ti_decode_objects(tangle_session *s)
 {
 	ti_vec objs = {0}, heads = {0};
@@ -345,5 +383,6 @@ tangle_error *ti_decode_objects(tangle_session *s)
 				return err;
 		}
 	}
+	add_implied_wakers(s);
 	return holders(s);
 }

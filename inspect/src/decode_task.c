@@ -87,6 +87,7 @@ void ti_decode_wait(tangle_session *s, const uint8_t *rec, uint64_t addr,
 	w->deadline = ti_get(L, rec, W, TANGLE_DF_WAITER_DEADLINE);
 	w->granted_at = ti_get(L, rec, W, TANGLE_DF_WAITER_GRANTED_AT);
 	w->select = ti_get(L, rec, W, TANGLE_DF_WAITER_SELECT);
+	w->queue = ti_get(L, rec, W, TANGLE_DF_WAITER_QUEUE);
 	w->site = NULL;
 	w->what = NULL;
 	w->task = w->obj = w->target = w->ahead = TI_NONE;
@@ -125,8 +126,15 @@ static void decode_task(tangle_session *s, const uint8_t *r, uint64_t addr,
 	t->woken_at = ti_get(L, r, T, TANGLE_DF_TASK_WOKEN_AT);
 	t->woken_by = ti_get(L, r, T, TANGLE_DF_TASK_WOKEN_BY);
 	t->wakes = ti_get(L, r, T, TANGLE_DF_TASK_WAKES);
-	t->has_live_wakers = ti_has(L, T, TANGLE_DF_TASK_LIVE_WAKERS);
-	t->live_wakers = (uint32_t)ti_get(L, r, T, TANGLE_DF_TASK_LIVE_WAKERS);
+	if (ti_has(L, T, TANGLE_DF_TASK_WAKERS)) {
+		/* 2.1: the rest is added once queues are walked
+		 * (ti_add_implied_wakers) */
+		t->has_live_wakers = 1;
+		t->live_wakers = (uint32_t)ti_get(L, r, T, TANGLE_DF_TASK_WAKERS);
+	} else {
+		t->has_live_wakers = ti_has(L, T, TANGLE_DF_TASK_LIVE_WAKERS);
+		t->live_wakers = (uint32_t)ti_get(L, r, T, TANGLE_DF_TASK_LIVE_WAKERS);
+	}
 	t->hold_overflow = (uint32_t)ti_get(L, r, T, TANGLE_DF_TASK_HOLD_OVERFLOW);
 	t->saved_sp = ti_get(L, r, T, TANGLE_DF_TASK_SAVED_SP);
 	t->stack_lo = ti_get(L, r, T, TANGLE_DF_TASK_STACK_LO);

@@ -130,6 +130,7 @@ typedef struct ti_wait {
 	uint64_t task_addr;
 	uint64_t object;
 	uint64_t since, deadline, granted_at, select;
+	uint64_t queue;     /* QUEUE (2.1): the queue it sits in, 0 none */
 	const ti_site *site;
 	const char *what;
 	uint32_t count;

@@ -35,7 +35,7 @@
 #define TANGLE_DEBUG_SECTION ".tangle_debug"
 #define TANGLE_DEBUG_MAGIC "TNGLDBG" /* 8 bytes with the NUL */
 #define TANGLE_DEBUG_ABI_MAJOR 2
-#define TANGLE_DEBUG_ABI_MINOR 0
+#define TANGLE_DEBUG_ABI_MINOR 1
 
 /* The frozen header at the start of the root. */
 struct tangle_debug_header {
@@ -193,9 +193,10 @@ enum tangle_debug_task_field {
 	TANGLE_DF_TASK_WOKEN_BY = 19,     /* u64: task id that woke it, 0 = a
 	                                     thread, timer or I/O */
 	TANGLE_DF_TASK_WAKES = 20,        /* u64: wake-ups received */
-	TANGLE_DF_TASK_LIVE_WAKERS = 21,  /* u32: handles that can wake it (user
-	                                     wakers, queued waiters, timers,
-	                                     I/O registrations, pool jobs) */
+	TANGLE_DF_TASK_LIVE_WAKERS = 21,  /* u32, up to 2.0: handles that can
+	                                     wake it (user wakers, queued
+	                                     waiters, timers, I/O registrations,
+	                                     pool jobs); since 2.1 see WAKERS */
 	TANGLE_DF_TASK_WAIT = 22,         /* WAITER: inline, what it waits for */
 	TANGLE_DF_TASK_HOLDS = 23,        /* HOLD[]: what it holds */
 	TANGLE_DF_TASK_HOLD_COUNT = 24,   /* u8: used entries of HOLDS */
@@ -204,6 +205,10 @@ enum tangle_debug_task_field {
 	TANGLE_DF_TASK_STACK_LO = 27,     /* ptr: lowest usable stack address */
 	TANGLE_DF_TASK_STACK_HI = 28,     /* ptr: one past the highest */
 	TANGLE_DF_TASK_FINISHED_AT = 29,  /* time it returned, 0 if running */
+	TANGLE_DF_TASK_WAKERS = 30,       /* u32 (2.1): user wakers and pool
+	                                     jobs; a queued waiter (WAITER.QUEUE),
+	                                     a deadline and a join of a live task
+	                                     can wake it too, and are not counted */
 };
 
 enum tangle_debug_task_state {
@@ -253,6 +258,8 @@ enum tangle_debug_waiter_field {
 	TANGLE_DF_WAITER_SITE = 12,      /* ptr: SITE of the waiting call */
 	TANGLE_DF_WAITER_WHAT = 13,      /* ptr: string (park), 0 otherwise */
 	TANGLE_DF_WAITER_SELECT = 14,    /* ptr: shared by one select's waiters */
+	TANGLE_DF_WAITER_QUEUE = 15,     /* ptr (2.1): the queue it sits in,
+	                                    0 when in none */
 };
 
 enum tangle_debug_waiter_state {

@@ -74,7 +74,7 @@ static void *pool_main(void *arg)
 
 		j->result = j->fn(j->arg);
 		struct tangle_task *t = j->task;
-		atomic_fetch_sub_explicit(&t->live_wakers, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&t->wakers, 1, memory_order_relaxed);
 		atomic_store_explicit(&j->done, 1, memory_order_release);
 		tangle__wake(t);
 
@@ -103,12 +103,12 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 	struct tangle_waiter *w = tangle__waiter_begin(
 		TANGLE_DEBUG_WAIT_BLOCKING, TANGLE_DEBUG_OP_CALL, NULL, 0, -1, site);
 	w->what = NULL;
-	atomic_fetch_add_explicit(&t->live_wakers, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->wakers, 1, memory_order_relaxed);
 
 	pthread_mutex_lock(&p->lock);
 	if (p->stopping) {
 		pthread_mutex_unlock(&p->lock);
-		atomic_fetch_sub(&t->live_wakers, 1);
+		atomic_fetch_sub(&t->wakers, 1);
 		atomic_store(&w->state, TANGLE_DEBUG_WAITER_NONE);
 		return TANGLE_EINVAL;
 	}
@@ -139,7 +139,7 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 			__atomic_store_n(&rt->blocking_queued, 0, __ATOMIC_RELAXED);
 			pthread_mutex_unlock(&p->lock);
 			job.result = fn(arg);
-			atomic_fetch_sub(&t->live_wakers, 1);
+			atomic_fetch_sub(&t->wakers, 1);
 			atomic_store(&w->state, TANGLE_DEBUG_WAITER_WOKEN);
 			if (result)
 				*result = job.result;

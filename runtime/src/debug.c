@@ -18,7 +18,7 @@
 
 /* Entries in the layout: one per record and one per field below
  * (checked at compile time). */
-#define LAYOUT_N 132
+#define LAYOUT_N 133
 
 struct tangle_debug_root_s {
 	struct tangle_debug_header header;
@@ -129,7 +129,7 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_WOKEN_AT, T_T, woken_at),                     \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_WOKEN_BY, T_T, woken_by),                     \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_WAKES, T_T, wakes),                           \
-	F(TANGLE_DR_TASK, TANGLE_DF_TASK_LIVE_WAKERS, T_T, live_wakers),               \
+	F(TANGLE_DR_TASK, TANGLE_DF_TASK_WAKERS, T_T, wakers),                         \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_WAIT, T_T, wait),                             \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_HOLDS, T_T, holds),                           \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_HOLD_COUNT, T_T, hold_count),                 \
@@ -154,6 +154,7 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_WAITER, TANGLE_DF_WAITER_SITE, WT_T, site),                        \
 	F(TANGLE_DR_WAITER, TANGLE_DF_WAITER_WHAT, WT_T, what),                        \
 	F(TANGLE_DR_WAITER, TANGLE_DF_WAITER_SELECT, WT_T, select),                    \
+	F(TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE, WT_T, queue),                      \
                                                                                        \
 	R(TANGLE_DR_HOLD, H_T),                                                        \
 	F(TANGLE_DR_HOLD, TANGLE_DF_HOLD_OBJECT, H_T, object),                         \

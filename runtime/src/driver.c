@@ -111,7 +111,6 @@ static void heap_remove(struct tangle_runtime *rt, struct tangle_task *t)
 		sift_up(rt, i);
 		sift_down(rt, (uint32_t)last->sched.timer_index);
 	}
-	atomic_fetch_sub_explicit(&t->live_wakers, 1, memory_order_relaxed);
 }
 
 static void publish_top(struct tangle_runtime *rt)
@@ -140,7 +139,6 @@ void tangle__timer_arm(struct tangle_task *t, uint64_t deadline)
 	t->sched.timer_deadline = deadline;
 	place(rt, rt->heap_len++, t);
 	sift_up(rt, rt->heap_len - 1);
-	atomic_fetch_add_explicit(&t->live_wakers, 1, memory_order_relaxed);
 	bool top = t->sched.timer_index == 0;
 	if (top)
 		publish_top(rt);

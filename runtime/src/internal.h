@@ -117,8 +117,8 @@ struct tangle_waiter {
 	const tangle_site *site;         /* the waiting call */
 	const char *what;                /* tangle_park description */
 	struct tangle_select_group *select; /* shared by one select's waiters */
-	/* Not in the debug layout: */
 	struct tangle_waitq *queue;      /* queue it sits in, NULL when out */
+	/* Not in the debug layout: */
 	void *value;                     /* channel: value to send / recv slot */
 	int result;                      /* primitive-specific outcome */
 };
@@ -240,7 +240,7 @@ struct tangle_task {
 	uint64_t woken_at;
 	uint64_t woken_by;
 	uint64_t wakes;
-	_Atomic uint32_t live_wakers;
+	_Atomic uint32_t wakers;         /* user wakers, pool jobs (WAKERS) */
 	uint32_t hold_overflow;
 	struct tangle_waiter wait;
 	struct tangle_hold holds[TANGLE_HOLDS_MAX];

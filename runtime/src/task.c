@@ -71,7 +71,6 @@ static void task_finish(struct tangle_task *t, void *result)
 	                                        memory_order_acq_rel);
 	if (old == TANGLE__DONE_TASK_WAITS) {
 		struct tangle_waiter *jw = t->sched.joiner;
-		atomic_fetch_sub_explicit(&jw->task->live_wakers, 1, memory_order_relaxed);
 		tangle__waiter_grant(jw, TANGLE_DEBUG_WAITER_WOKEN);
 	} else if (old == TANGLE__DONE_THREAD_WAITS) {
 		tangle__futex_wake(&t->sched.done, INT_MAX);
@@ -144,7 +143,7 @@ static struct tangle_task *spawn(struct tangle_worker *w, struct tangle_runtime 
 	DBG_STORE(t->woken_at, 0);
 	DBG_STORE(t->woken_by, 0);
 	DBG_STORE(t->wakes, 0);
-	atomic_store_explicit(&t->live_wakers, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->wakers, 0, memory_order_relaxed);
 	t->hold_overflow = 0;
 	t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
 	t->wait.op = TANGLE_DEBUG_OP_NONE;
@@ -240,14 +239,12 @@ static int join_task(struct tangle_task *self, struct tangle_task *t,
 	struct tangle_waiter *w = tangle__waiter_begin(
 		TANGLE_DEBUG_WAIT_JOIN, TANGLE_DEBUG_OP_JOIN, t, 0, -1, site);
 	t->sched.joiner = w;
-	atomic_fetch_add_explicit(&self->live_wakers, 1, memory_order_relaxed);
 	uint32_t d = TANGLE__DONE_RUNNING;
 	if (!atomic_compare_exchange_strong_explicit(&t->sched.done, &d,
 	                                             TANGLE__DONE_TASK_WAITS,
 	                                             memory_order_acq_rel,
 	                                             memory_order_acquire)) {
 		/* Finished meanwhile. */
-		atomic_fetch_sub_explicit(&self->live_wakers, 1, memory_order_relaxed);
 		atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WOKEN,
 		                      memory_order_relaxed);
 		return TANGLE_OK;
@@ -262,8 +259,6 @@ static int join_task(struct tangle_task *self, struct tangle_task *t,
 		                                            TANGLE__DONE_RUNNING,
 		                                            memory_order_acq_rel,
 		                                            memory_order_acquire)) {
-			atomic_fetch_sub_explicit(&self->live_wakers, 1,
-			                          memory_order_relaxed);
 			atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_CANCELLED,
 			                      memory_order_relaxed);
 			return TANGLE_ECANCELED;

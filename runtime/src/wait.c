@@ -40,8 +40,9 @@ void tangle__waitq_push(struct tangle_waitq *q, struct tangle_waiter *w)
 	q->tail = w;
 	DBG_STORE(q->count, q->count + 1);
 	w->was_queued = 1;
+	/* Being queued is what makes it wakeable: readers count a waiter
+	 * with QUEUE set as a live waker (no count to keep here). */
 	__atomic_store_n(&w->queue, q, __ATOMIC_RELEASE);
-	atomic_fetch_add_explicit(&w->task->live_wakers, 1, memory_order_relaxed);
 }
 
 void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
@@ -57,7 +58,6 @@ void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
 	w->next = w->prev = NULL;
 	DBG_STORE(q->count, q->count - 1);
 	__atomic_store_n(&w->queue, NULL, __ATOMIC_RELEASE);
-	atomic_fetch_sub_explicit(&w->task->live_wakers, 1, memory_order_relaxed);
 }
 
 static inline void fill(struct tangle_waiter *w, struct tangle_task *t,

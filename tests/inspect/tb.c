@@ -100,6 +100,12 @@ tb *tb_new(const tb_opts *o)
 		b->o.slab_capacity = 64;
 	if (!b->o.mutex_hold_on_object) /* a 1.x table: no room for it */
 		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_HELD_SITE] = 1;
+	if (b->o.implied_wakers) { /* 2.1 */
+		b->dropped[TANGLE_DR_TASK][TANGLE_DF_TASK_LIVE_WAKERS] = 1;
+	} else {
+		b->dropped[TANGLE_DR_TASK][TANGLE_DF_TASK_WAKERS] = 1;
+		b->dropped[TANGLE_DR_WAITER][TANGLE_DF_WAITER_QUEUE] = 1;
+	}
 	b->mem = calloc(1, b->o.size);
 	b->used = 64; /* nothing at the base address itself */
 	static const int order[] = {TANGLE_DR_SITE, TANGLE_DR_LABEL, TANGLE_DR_SPAN,
@@ -414,6 +420,7 @@ void tb_enqueue(tb *b, uint64_t obj, int q, uint64_t waiter)
 		tb_set(b, O, obj, head, waiter);
 	}
 	tb_set(b, O, obj, count, get(b, O, obj, count) + 1);
+	tb_set(b, W, waiter, TANGLE_DF_WAITER_QUEUE, obj + b->off[O][head]);
 }
 
 uint64_t tb_wait(tb *b, uint64_t task, int kind, int op, uint64_t obj,

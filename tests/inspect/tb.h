@@ -29,6 +29,8 @@ typedef struct tb_opts {
 	uint32_t workers;     /* workers of the first runtime (0: 2) */
 	int mutex_hold_on_object; /* minor 1: OBJECT.HELD_SITE in the layout,
 	                           * a mutex's hold on the mutex only */
+	int implied_wakers;   /* 2.1: TASK.WAKERS and WAITER.QUEUE instead of
+	                         LIVE_WAKERS (queued waiters are not counted) */
 } tb_opts;
 
 tb *tb_new(const tb_opts *o);
@@ -79,7 +81,8 @@ uint64_t tb_notify(tb *b, const char *name);
  * in the task's HOLDS. */
 void tb_hold(tb *b, uint64_t task, uint64_t obj, int mode, uint32_t count,
              uint64_t since, uint64_t site);
-/* The task waits (state WAITING, waiter WAITING, live_wakers 1) on obj
+/* The task waits (state WAITING, waiter WAITING, live_wakers 1 or, with
+ * implied_wakers, WAKERS 0 and QUEUE set when queued) on obj
  * (queued: q 1 = WAITERS, 2 = WAITERS2; 0: not queued). */
 uint64_t tb_wait(tb *b, uint64_t task, int kind, int op, uint64_t obj,
                  uint64_t since, uint64_t site, int q);

@@ -81,7 +81,7 @@ static void test_version_refused(void **state)
 	assert_int_equal(err->code, TANGLE_INSPECT_EVERSION);
 	assert_string_equal(err->message,
 	                    "debug table ABI version 3.3 cannot be read by this tangle, "
-	                    "which reads ABI version 1.x to 2.x (up to 2.0)");
+	                    "which reads ABI version 1.x to 2.x (up to 2.1)");
 	tangle_error_free(err);
 	tb_free(b);
 }

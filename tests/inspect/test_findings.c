@@ -460,6 +460,61 @@ static void test_lost_waker(void **state)
 	}
 }
 
+/* 2.1: TASK.WAKERS counts user wakers and pool jobs only; a queued
+ * waiter (WAITER.QUEUE), a deadline, a join of a live task and a select's
+ * queued arms wake a task without being counted, and the engine adds them:
+ * live_wakers means what it meant in 2.0. */
+static void test_lost_waker_implied(void **state)
+{
+	(void)state;
+	const int T = TANGLE_DR_TASK, W = TANGLE_DR_WAITER;
+	for (int healthy = 0; healthy < 2; healthy++) {
+		tb *b = tb_new(&(tb_opts){.seed = 12, .minor = 1,
+		                          .mutex_hold_on_object = 1,
+		                          .implied_wakers = 1});
+		uint64_t site = tb_site(b, "latch.c", "latch_wait", 14);
+		for (int i = 0; i < 3; i++) {
+			uint64_t t = tb_task(b, 1 + (uint64_t)i, "custom", TANGLE_DEBUG_TASK_WAITING);
+			tb_wait(b, t, TANGLE_DEBUG_WAIT_PARK, TANGLE_DEBUG_OP_PARK, 0,
+			        TB_S(90), site, 0);
+			tb_set(b, T, t, TANGLE_DF_TASK_WAKERS, (uint64_t)healthy);
+		}
+		uint64_t other = tb_site(b, "app.c", "step", 3);
+		uint64_t m = tb_mutex(b, "m");
+		uint64_t h = tb_task(b, 10, "holder", TANGLE_DEBUG_TASK_RUNNABLE);
+		tb_hold(b, h, m, TANGLE_DEBUG_HOLD_EXCLUSIVE, 1, TB_S(99), other);
+		uint64_t q = tb_task(b, 11, "queued", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, q, TANGLE_DEBUG_WAIT_MUTEX, TANGLE_DEBUG_OP_LOCK, m, TB_S(99),
+		        other, 1);
+		uint64_t sl = tb_task(b, 12, "sleeper", TANGLE_DEBUG_TASK_WAITING);
+		uint64_t sw = tb_wait(b, sl, TANGLE_DEBUG_WAIT_SLEEP, TANGLE_DEBUG_OP_SLEEP,
+		                      0, TB_S(99), other, 0);
+		tb_set(b, W, sw, TANGLE_DF_WAITER_DEADLINE, TB_S(200));
+		uint64_t j = tb_task(b, 13, "joiner", TANGLE_DEBUG_TASK_WAITING);
+		tb_wait(b, j, TANGLE_DEBUG_WAIT_JOIN, TANGLE_DEBUG_OP_JOIN, h, TB_S(99),
+		        other, 0);
+		sc_select(b, 30, 1); /* select arms queued, WAKERS 0 */
+		tangle_session *s = open_ok(b);
+		assert_int_equal(tb_count(s, "lost-waker", NULL), healthy ? 0 : 1);
+		int st;
+		char *out = tb_run(s, "tasks --json", &st);
+		char *t11 = strstr(out, "\"id\": 11,");
+		assert_non_null(t11);
+		char *lw = strstr(t11, "\"live_wakers\": ");
+		assert_non_null(lw);
+		assert_int_equal(atoi(lw + strlen("\"live_wakers\": ")), 1);
+		if (!healthy) {
+			char *t1 = strstr(out, "\"id\": 1,");
+			assert_non_null(t1);
+			lw = strstr(t1, "\"live_wakers\": ");
+			assert_int_equal(atoi(lw + strlen("\"live_wakers\": ")), 0);
+		}
+		tangle_inspect_free(out);
+		tangle_session_free(s);
+		tb_free(b);
+	}
+}
+
 static void test_stuck(void **state)
 {
 	(void)state;
@@ -570,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_granted_not_claimed),
 		cmocka_unit_test(test_orphaned),
 		cmocka_unit_test(test_lost_waker),
+		cmocka_unit_test(test_lost_waker_implied),
 		cmocka_unit_test(test_stuck),
 		cmocka_unit_test(test_explained_not_stuck),
 		cmocka_unit_test(test_quiescence),

@@ -278,6 +278,12 @@ static void *mutex_main(void *p)
 	CHECK_EQ(get(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER_COUNT), 1);
 	CHECK(getp(wait_of(wt), TANGLE_DR_WAITER, TANGLE_DF_WAITER_NEXT) == NULL);
 	CHECK_EQ(get(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_CONTENTIONS), 1);
+	/* Its queue is its live waker (QUEUE: the mutex's WAITERS field);
+	 * WAKERS counts only user wakers and pool jobs. */
+	CHECK(getp(wait_of(wt), TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) ==
+	      at(&sc.m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS));
+	CHECK_EQ(get(wt, TANGLE_DR_TASK, TANGLE_DF_TASK_WAKERS), 0);
+	CHECK(getp(wait_of(ht), TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) == NULL);
 
 	atomic_store(&sc.release, 1);
 	CHECK_OK(tangle_join(holder, NULL));
@@ -496,6 +502,10 @@ static void *chan_main(void *p)
 	CHECK_EQ(get(sc.full, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER_COUNT), 1);
 	CHECK(getp(sc.full, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS2) == NULL);
 	CHECK(getp(sc.empty, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS2) == wait_of(rxr));
+	CHECK(getp(wait_of(rxr), TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) ==
+	      at(sc.empty, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS2));
+	CHECK(getp(wait_of(txr), TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) ==
+	      at(sc.full, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS));
 	CHECK_EQ(get(sc.empty, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER2_COUNT), 1);
 	CHECK_EQ(get(sc.full, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_VALUE), 1);
 	CHECK_EQ(get(sc.full, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_CAPACITY), 1);
@@ -617,6 +627,10 @@ static void *rw_select_main(void *p)
 	CHECK(group != NULL);
 	CHECK(getp(wb, TANGLE_DR_WAITER, TANGLE_DF_WAITER_SELECT) == group);
 	CHECK(getp(inl, TANGLE_DR_WAITER, TANGLE_DF_WAITER_SELECT) == group);
+	/* the arms are queued, the select's own record is not */
+	CHECK(getp(wa, TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) ==
+	      at(sc.empty, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS2));
+	CHECK(getp(inl, TANGLE_DR_WAITER, TANGLE_DF_WAITER_QUEUE) == NULL);
 	check_site(getp(wa, TANGLE_DR_WAITER, TANGLE_DF_WAITER_SITE), select_line,
 	           "selector");
 	int v = 4;

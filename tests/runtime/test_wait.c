@@ -135,7 +135,8 @@ static void *timeout_body(void *arg)
 	assert_int_equal(tok.q.count, 0);
 	assert_null(tok.q.head);
 	assert_int_equal(tok.aborts, 1);
-	assert_int_equal(atomic_load(&self->live_wakers), 0);
+	assert_null(self->wait.queue);
+	assert_int_equal(atomic_load(&self->wakers), 0);
 	/* A zero timeout fails at once when it would have to wait. */
 	assert_int_equal(token_take(&tok, 0), TANGLE_ETIMEDOUT);
 	token_give(&tok);
@@ -255,7 +256,9 @@ static void *waiter_record_body(void *arg)
 	assert_ptr_equal(w->object, &tok);
 	assert_int_equal(w->deadline, 0);
 	assert_non_null(w->site);
-	assert_int_equal(atomic_load(&t->live_wakers), 1);
+	/* queued: that is its live waker (not counted in wakers) */
+	assert_ptr_equal(__atomic_load_n(&w->queue, __ATOMIC_RELAXED), &tok.q);
+	assert_int_equal(atomic_load(&t->wakers), 0);
 	assert_int_equal(atomic_load(&t->state), TANGLE_DEBUG_TASK_WAITING);
 	token_give(&tok);
 	tangle_join(t, NULL);

@@ -13,11 +13,11 @@ static void *wake_before_park_body(void *arg)
 	struct tangle_task *self = tangle__current();
 	tangle_waker *w = tangle_waker_current();
 	assert_non_null(w);
-	assert_int_equal(atomic_load(&self->live_wakers), 1);
+	assert_int_equal(atomic_load(&self->wakers), 1);
 	tangle_waker_wake(w); /* before the park: not lost */
 	assert_int_equal(tangle_park("stored wake"), TANGLE_OK);
 	tangle_waker_drop(w);
-	assert_int_equal(atomic_load(&self->live_wakers), 0);
+	assert_int_equal(atomic_load(&self->wakers), 0);
 	return NULL;
 }
 
@@ -56,7 +56,7 @@ static void *thread_wake_body(void *arg)
 	while (!atomic_load(&e.fired))
 		assert_int_equal(tangle_park("the thread's event"), TANGLE_OK);
 	pthread_join(th, NULL);
-	assert_int_equal(atomic_load(&tangle__current()->live_wakers), 0);
+	assert_int_equal(atomic_load(&tangle__current()->wakers), 0);
 	return NULL;
 }
 
@@ -91,12 +91,12 @@ static void *record_body(void *arg)
 	/* The record says what it waits for and that one waker is live. */
 	assert_int_equal(t->wait.kind, TANGLE_DEBUG_WAIT_PARK);
 	assert_string_equal(t->wait.what, "go");
-	assert_int_equal(atomic_load(&t->live_wakers), 1);
+	assert_int_equal(atomic_load(&t->wakers), 1);
 	uint64_t wakes = __atomic_load_n(&t->wakes, __ATOMIC_RELAXED);
 	atomic_store(&p.go, 1);
 	tangle_waker_wake(atomic_load(&p.waker));
 	tangle_waker_drop(atomic_load(&p.waker));
-	assert_int_equal(atomic_load(&t->live_wakers), 0);
+	assert_int_equal(atomic_load(&t->wakers), 0);
 	tangle_join(t, NULL);
 	return NULL;
 	(void)wakes;
@@ -210,7 +210,7 @@ static void *many_body(void *arg)
 			w[i] = tangle_waker_current();
 			assert_non_null(w[i]);
 		}
-		assert_int_equal(atomic_load(&self->live_wakers), MANY);
+		assert_int_equal(atomic_load(&self->wakers), MANY);
 		/* A third from a plain thread, a third from another task (maybe
 		 * another worker), a third here: the count ends exact. */
 		struct dropper a = {w, 0, MANY / 3}, b = {w, MANY / 3, 2 * MANY / 3},
@@ -221,7 +221,7 @@ static void *many_body(void *arg)
 		drop_range(&c);
 		tangle_join(t, NULL);
 		pthread_join(th, NULL);
-		assert_int_equal(atomic_load(&self->live_wakers), 0);
+		assert_int_equal(atomic_load(&self->wakers), 0);
 	}
 	return NULL;
 }
@@ -252,9 +252,9 @@ static void *keeps_body(void *arg)
 		                 TANGLE_OK);
 	assert_int_equal(rec->generation, gen);
 	assert_int_equal(rec->id, id);
-	assert_int_equal(atomic_load(&rec->live_wakers), 1);
+	assert_int_equal(atomic_load(&rec->wakers), 1);
 	tangle_waker_drop(atomic_load(&p.waker));
-	assert_int_equal(atomic_load(&rec->live_wakers), 0);
+	assert_int_equal(atomic_load(&rec->wakers), 0);
 	return NULL;
 }
 
