@@ -38,7 +38,7 @@ void tangle__waitq_push(struct tangle_waitq *q, struct tangle_waiter *w)
 	else
 		q->head = w;
 	q->tail = w;
-	DBG_STORE(q->count, q->count + 1);
+	TANGLE_DBG(DBG_STORE(q->count, q->count + 1));
 	w->was_queued = 1;
 	/* Being queued is what makes it wakeable: readers count a waiter
 	 * with QUEUE set as a live waker (no count to keep here). */
@@ -56,7 +56,7 @@ void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
 	else
 		q->tail = w->prev;
 	w->next = w->prev = NULL;
-	DBG_STORE(q->count, q->count - 1);
+	TANGLE_DBG(DBG_STORE(q->count, q->count - 1));
 	__atomic_store_n(&w->queue, NULL, __ATOMIC_RELEASE);
 }
 
@@ -72,14 +72,17 @@ static inline void fill(struct tangle_waiter *w, struct tangle_task *t,
 	w->op = op;
 	w->was_queued = 0;
 	w->count = count;
-	w->object = object;
-	w->since = now;
 	w->deadline = deadline;
 	w->granted_at = 0;
-	w->site = site;
-	w->what = NULL;
 	w->select = NULL;
 	w->queue = NULL;
+	TANGLE_DBG({ /* for readers only */
+		w->object = object;
+		w->since = now;
+		w->site = site;
+		w->what = NULL;
+	});
+	(void)object, (void)now, (void)site;
 	w->value = NULL;
 	w->result = 0;
 }
@@ -120,13 +123,16 @@ struct tangle_waiter *tangle__waiter_begin(uint8_t kind, uint8_t op,
 	w->op = op;
 	w->was_queued = 0;
 	w->count = count;
-	w->object = object;
-	w->since = wk->clock;
 	w->deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
 	w->granted_at = 0;
-	w->site = site;
-	w->what = NULL;
 	w->select = NULL;
+	TANGLE_DBG({ /* for readers only */
+		w->object = object;
+		w->since = wk->clock;
+		w->site = site;
+		w->what = NULL;
+	});
+	(void)object, (void)site;
 	return w;
 }
 
@@ -141,9 +147,15 @@ bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
 	}
 	struct tangle_task *t = w->task;
 	/* Precise for timed waits: must_pass_on compares it with the
-	 * deadline. */
-	struct tangle_worker *wk = tangle__worker_self();
-	w->granted_at = w->deadline || !wk ? tangle__clock_precise() : wk->clock;
+	 * deadline; for the others it is for readers only. */
+	if (w->deadline) {
+		w->granted_at = tangle__clock_precise();
+	} else {
+		TANGLE_DBG({
+			struct tangle_worker *wk = tangle__worker_self();
+			w->granted_at = wk ? wk->clock : tangle__clock_precise();
+		});
+	}
 	atomic_store_explicit(&w->state, state, memory_order_release);
 	tangle__wake(t);
 	return true;

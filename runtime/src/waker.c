@@ -122,7 +122,7 @@ tangle_waker *tangle_waker_current(void)
 	k->task = t;
 	k->next = NULL;
 	atomic_fetch_add_explicit(&t->sched.refs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&t->wakers, 1, memory_order_relaxed);
+	TANGLE_DBG(atomic_fetch_add_explicit(&t->wakers, 1, memory_order_relaxed));
 	return k;
 }
 
@@ -142,7 +142,7 @@ void tangle_waker_drop(tangle_waker *k)
 	struct tangle_task *t = k->task;
 	struct tangle_runtime *rt = t->rt;
 	k->task = NULL;
-	atomic_fetch_sub_explicit(&t->wakers, 1, memory_order_relaxed);
+	TANGLE_DBG(atomic_fetch_sub_explicit(&t->wakers, 1, memory_order_relaxed));
 	tangle__task_release(t);
 	struct tangle_worker *w = tangle__worker_self();
 	if (w && w->rt == rt) {
