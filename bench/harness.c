@@ -112,7 +112,8 @@ static void *measure(void *arg)
 	return NULL;
 }
 
-int bench_run(const bench *b)
+/* fn(b, arg) in the main task of a fresh runtime for b. */
+static int in_runtime(const bench *b, tangle_fn fn, void *arg)
 {
 	tangle_config cfg;
 	memset(&cfg, 0, sizeof cfg);
@@ -127,7 +128,7 @@ int bench_run(const bench *b)
 		        strerror(errno));
 		return -1;
 	}
-	int err = tangle_runtime_run(rt, measure, (void *)b);
+	int err = tangle_runtime_run(rt, fn, arg);
 	tangle_runtime_free(rt);
 	if (err != 0) {
 		fprintf(stderr, "bench: %s: tangle_runtime_run: %s\n", b->name,
@@ -135,4 +136,41 @@ int bench_run(const bench *b)
 		return -1;
 	}
 	return 0;
+}
+
+int bench_run(const bench *b)
+{
+	return in_runtime(b, measure, (void *)b);
+}
+
+struct slice {
+	const bench *b;
+	uint64_t n, target_ms;
+	double ns;
+};
+
+static void *calibrate_main(void *arg)
+{
+	struct slice *s = arg;
+	s->n = calibrate(s->b->fn, (double)s->target_ms * 1e6);
+	return NULL;
+}
+
+uint64_t bench_calibrate(const bench *b, uint64_t target_ms)
+{
+	struct slice s = {b, 0, target_ms, 0};
+	return in_runtime(b, calibrate_main, &s) == 0 ? s.n : 0;
+}
+
+static void *slice_main(void *arg)
+{
+	struct slice *s = arg;
+	s->ns = (double)s->b->fn(s->n) / (double)s->n;
+	return NULL;
+}
+
+double bench_slice(const bench *b, uint64_t n)
+{
+	struct slice s = {b, n ? n : 1, 0, -1};
+	return in_runtime(b, slice_main, &s) == 0 ? s.ns : -1;
 }

@@ -59,6 +59,12 @@ _Noreturn void bench_fail(const char *file, int line, const char *call,
 /* Measure b and print its line; returns 0, or -1 if the runtime failed. */
 int bench_run(const bench *b);
 
+/* For bench/ab.c, which alternates two builds in one process: n for one
+ * run of about target_ms (0 if the runtime failed), and the ns per
+ * operation of one run of n in a fresh runtime (< 0 if it failed). */
+uint64_t bench_calibrate(const bench *b, uint64_t target_ms);
+double bench_slice(const bench *b, uint64_t n);
+
 /* The benchmarks, by file. */
 extern const bench bench_tasks[];    /* bench_tasks.c, ends with {0} */
 extern const bench bench_sync[];     /* bench_sync.c, ends with {0} */
