@@ -61,7 +61,13 @@ static void decode_workers(tangle_session *s, ti_runtime *rt, uint64_t base,
 		w->current = ti_get(L, r, W, TANGLE_DF_WORKER_CURRENT);
 		w->current_id = ti_get(L, r, W, TANGLE_DF_WORKER_CURRENT_ID);
 		w->running_since = ti_get(L, r, W, TANGLE_DF_WORKER_RUNNING_SINCE);
-		w->queue_len = (uint32_t)ti_get(L, r, W, TANGLE_DF_WORKER_QUEUE_LEN);
+		if (ti_has(L, W, TANGLE_DF_WORKER_QUEUE_LEN)) {
+			w->queue_len = (uint32_t)ti_get(L, r, W, TANGLE_DF_WORKER_QUEUE_LEN);
+		} else { /* 2.1: from the queue's own indexes */
+			uint32_t head = (uint32_t)ti_get(L, r, W, TANGLE_DF_WORKER_RUNQ_HEAD);
+			uint32_t tail = (uint32_t)ti_get(L, r, W, TANGLE_DF_WORKER_RUNQ_TAIL);
+			w->queue_len = tail - head <= TI_MAX_RUNQ ? tail - head : 0;
+		}
 		w->switches = ti_get(L, r, W, TANGLE_DF_WORKER_SWITCHES);
 		w->idle_since = ti_get(L, r, W, TANGLE_DF_WORKER_IDLE_SINCE);
 		w->task = TI_NONE;

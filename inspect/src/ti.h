@@ -40,6 +40,7 @@
 #define TI_MAX_TASKS 4000000u
 #define TI_MAX_OBJECTS 4000000u
 #define TI_MAX_QUEUE 1000000u        /* waiters in one queue */
+#define TI_MAX_RUNQ (1u << 20)       /* tasks in a worker's local queue */
 #define TI_MAX_QUEUED 4000000u       /* waiters walked in all queues */
 #define TI_MAX_SLOTS 16000000u       /* task slots scanned in all slabs */
 #define TI_MAX_EXTRA_WAITERS 1000000u /* select waiters in all */

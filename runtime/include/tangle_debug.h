@@ -148,9 +148,16 @@ enum tangle_debug_worker_field {
 	TANGLE_DF_WORKER_RUNNING_SINCE = 6, /* time the current run started
 	                                       (1.x only; since 2.0 CURRENT's
 	                                       LAST_RAN_AT) */
-	TANGLE_DF_WORKER_QUEUE_LEN = 7,     /* u32: tasks in its local queue */
+	TANGLE_DF_WORKER_QUEUE_LEN = 7,     /* u32: tasks in its local queue
+	                                       (up to 2.0; since 2.1 RUNQ_TAIL
+	                                       - RUNQ_HEAD) */
 	TANGLE_DF_WORKER_SWITCHES = 8,      /* u64: tasks resumed */
 	TANGLE_DF_WORKER_IDLE_SINCE = 9,    /* time it last went idle */
+	TANGLE_DF_WORKER_RUNQ_HEAD = 10,    /* u64 (2.1): its local queue's
+	                                       head; the low 32 bits count the
+	                                       tasks taken from it */
+	TANGLE_DF_WORKER_RUNQ_TAIL = 11,    /* u32 (2.1): tasks put on it;
+	                                       queued = TAIL - (u32)HEAD */
 };
 
 enum tangle_debug_worker_state {
@@ -344,9 +351,10 @@ enum tangle_debug_object_field {
 	                                     channel capacity (0 = unbounded) */
 	TANGLE_DF_OBJECT_WAITERS = 11,    /* ptr: first WAITER (channel:
 	                                     senders) */
-	TANGLE_DF_OBJECT_WAITER_COUNT = 12, /* u32 */
+	TANGLE_DF_OBJECT_WAITER_COUNT = 12, /* u32 (up to 2.0; since 2.1 count
+	                                       the queue) */
 	TANGLE_DF_OBJECT_WAITERS2 = 13,   /* ptr: channel receivers */
-	TANGLE_DF_OBJECT_WAITER2_COUNT = 14, /* u32 */
+	TANGLE_DF_OBJECT_WAITER2_COUNT = 14, /* u32 (up to 2.0) */
 	TANGLE_DF_OBJECT_HANDED_TO = 15,  /* u64: task id of the latest hand-off
 	                                     not yet claimed, 0 if none */
 	TANGLE_DF_OBJECT_HANDED_AT = 16,  /* time of that hand-off */

@@ -18,7 +18,7 @@
 
 /* Entries in the layout: one per record and one per field below
  * (checked at compile time). */
-#define LAYOUT_N 133
+#define LAYOUT_N 132
 
 struct tangle_debug_root_s {
 	struct tangle_debug_header header;
@@ -98,9 +98,10 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_TID, W_T, tid),                           \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_STATE, W_T, state),                       \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_CURRENT, W_T, current),                   \
-	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN, W_T, queue_len),               \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_SWITCHES, W_T, switches),                 \
 	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_IDLE_SINCE, W_T, idle_since),             \
+	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNQ_HEAD, W_T, q.head),                  \
+	F(TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNQ_TAIL, W_T, q.tail),                  \
                                                                                        \
 	R(TANGLE_DR_SLAB, SLAB_T),                                                     \
 	F(TANGLE_DR_SLAB, TANGLE_DF_SLAB_NEXT, SLAB_T, next),                          \
@@ -175,9 +176,7 @@ struct tangle_debug_root_s {
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_VALUE, O_T, value),                       \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_CAPACITY, O_T, capacity),                 \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS, O_T, waiters.head),              \
-	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER_COUNT, O_T, waiters.count),        \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITERS2, O_T, waiters2.head),            \
-	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_WAITER2_COUNT, O_T, waiters2.count),      \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HANDED_TO, O_T, handed_to),               \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HANDED_AT, O_T, handed_at),               \
 	F(TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_ACQUISITIONS, O_T, acquisitions),         \

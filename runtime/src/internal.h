@@ -138,7 +138,6 @@ struct tangle_select_group {
 struct tangle_waitq {
 	struct tangle_waiter *head;      /* TANGLE_DF_OBJECT_WAITERS */
 	struct tangle_waiter *tail;
-	uint32_t count;                  /* TANGLE_DF_OBJECT_WAITER_COUNT */
 	tangle_spinlock *lock;
 	void (*after_abort)(struct tangle_waitq *q);
 };

@@ -134,7 +134,6 @@ void tangle__runq_spill(struct tangle_worker *w, struct tangle_task *t)
 		}
 		last->sched.next = t;
 		last = t;
-		TANGLE_DBG(DBG_STORE(w->queue_len, tail - real - n));
 	}
 	global_append(w->rt, first, last, n + 1);
 }

@@ -37,7 +37,6 @@ static inline uint32_t tangle__runq_push(struct tangle_worker *w, struct tangle_
 	atomic_store_explicit(&q->buf[tail & TANGLE__RUNQ_MASK], t, memory_order_relaxed);
 	atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
 	uint32_t len = tail + 1 - (uint32_t)head;
-	TANGLE_DBG(DBG_STORE(w->queue_len, len));
 	return len;
 }
 
@@ -54,7 +53,6 @@ static inline struct tangle_task *tangle__runq_pop(struct tangle_worker *w)
 			return NULL;
 		atomic_store_explicit(&q->head, tangle__runq_pack(real + 1, real + 1),
 		                      memory_order_relaxed);
-		TANGLE_DBG(DBG_STORE(w->queue_len, tail - real - 1));
 		return atomic_load_explicit(&q->buf[real & TANGLE__RUNQ_MASK],
 		                            memory_order_relaxed);
 	}
@@ -67,7 +65,6 @@ static inline struct tangle_task *tangle__runq_pop(struct tangle_worker *w)
 		if (atomic_compare_exchange_weak_explicit(&q->head, &head, next,
 		                                          memory_order_acq_rel,
 		                                          memory_order_acquire)) {
-			TANGLE_DBG(DBG_STORE(w->queue_len, tail - real - 1));
 			return atomic_load_explicit(&q->buf[real & TANGLE__RUNQ_MASK],
 			                            memory_order_relaxed);
 		}

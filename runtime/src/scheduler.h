@@ -49,7 +49,6 @@ struct tangle_worker {
 	uint32_t tid;
 	_Atomic uint8_t state;           /* TANGLE_DEBUG_WORKER_* */
 	struct tangle_task *current;     /* running task (owner writes) */
-	uint32_t queue_len;
 	uint64_t switches;
 	uint64_t idle_since;
 

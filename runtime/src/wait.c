@@ -24,7 +24,6 @@ void tangle__waitq_init(struct tangle_waitq *q, tangle_spinlock *lock,
                         void (*after_abort)(struct tangle_waitq *))
 {
 	q->head = q->tail = NULL;
-	q->count = 0;
 	q->lock = lock;
 	q->after_abort = after_abort;
 }
@@ -38,7 +37,6 @@ void tangle__waitq_push(struct tangle_waitq *q, struct tangle_waiter *w)
 	else
 		q->head = w;
 	q->tail = w;
-	TANGLE_DBG(DBG_STORE(q->count, q->count + 1));
 	w->was_queued = 1;
 	/* Being queued is what makes it wakeable: readers count a waiter
 	 * with QUEUE set as a live waker (no count to keep here). */
@@ -56,7 +54,6 @@ void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
 	else
 		q->tail = w->prev;
 	w->next = w->prev = NULL;
-	TANGLE_DBG(DBG_STORE(q->count, q->count - 1));
 	__atomic_store_n(&w->queue, NULL, __ATOMIC_RELEASE);
 }
 

@@ -102,9 +102,14 @@ tb *tb_new(const tb_opts *o)
 		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_HELD_SITE] = 1;
 	if (b->o.implied_wakers) { /* 2.1 */
 		b->dropped[TANGLE_DR_TASK][TANGLE_DF_TASK_LIVE_WAKERS] = 1;
+		b->dropped[TANGLE_DR_WORKER][TANGLE_DF_WORKER_QUEUE_LEN] = 1;
+		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_WAITER_COUNT] = 1;
+		b->dropped[TANGLE_DR_OBJECT][TANGLE_DF_OBJECT_WAITER2_COUNT] = 1;
 	} else {
 		b->dropped[TANGLE_DR_TASK][TANGLE_DF_TASK_WAKERS] = 1;
 		b->dropped[TANGLE_DR_WAITER][TANGLE_DF_WAITER_QUEUE] = 1;
+		b->dropped[TANGLE_DR_WORKER][TANGLE_DF_WORKER_RUNQ_HEAD] = 1;
+		b->dropped[TANGLE_DR_WORKER][TANGLE_DF_WORKER_RUNQ_TAIL] = 1;
 	}
 	b->mem = calloc(1, b->o.size);
 	b->used = 64; /* nothing at the base address itself */

@@ -30,7 +30,9 @@ typedef struct tb_opts {
 	int mutex_hold_on_object; /* minor 1: OBJECT.HELD_SITE in the layout,
 	                           * a mutex's hold on the mutex only */
 	int implied_wakers;   /* 2.1: TASK.WAKERS and WAITER.QUEUE instead of
-	                         LIVE_WAKERS (queued waiters are not counted) */
+	                         LIVE_WAKERS (queued waiters are not counted),
+	                         WORKER.RUNQ_HEAD/TAIL instead of QUEUE_LEN, no
+	                         OBJECT.WAITER_COUNT/WAITER2_COUNT */
 } tb_opts;
 
 tb *tb_new(const tb_opts *o);

@@ -27,6 +27,8 @@ static void build(tb *b)
 	uint64_t w = tb_wait(b, t, TANGLE_DEBUG_WAIT_IO, TANGLE_DEBUG_OP_IO_READ, 0, TB_S(99),
 	                     tb_site(b, "/home/u/db.c", "query", 22), 0);
 	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_COUNT, 7);
+	/* 2.1 layouts: in its fd's queue, as the runtime puts it */
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_QUEUE, tb_alloc(b, 64));
 }
 
 static char *run(tangle_session *s, const char *line)
@@ -42,7 +44,11 @@ static void test_any_layout(void **state)
 	(void)state;
 	char *ref = NULL;
 	const tb_opts opts[] = {{.seed = 0}, {.seed = 21, .big_endian = 1},
-	                        {.seed = 99, .base = 0x1000000}, {.seed = 5, .big_endian = 1}};
+	                        {.seed = 99, .base = 0x1000000}, {.seed = 5, .big_endian = 1},
+	                        /* 2.1: the same table, what it no longer keeps
+	                         * derived from what it does */
+	                        {.seed = 7, .minor = 1, .mutex_hold_on_object = 1,
+	                         .implied_wakers = 1}};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		tb *b = tb_new(&opts[i]);
 		build(b);
@@ -100,6 +106,36 @@ static void test_newer_minor(void **state)
 	assert_null(err);
 	assert_int_equal(tangle_session_task_count(s), 3);
 	assert_int_equal(tb_count(s, "deadlock", NULL), 1);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+/* 2.1: a worker's queue length is its run queue's TAIL - (u32)HEAD; a
+ * torn pair (TAIL behind HEAD) reads as empty. */
+static void test_runq_length(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 3, .minor = 1, .mutex_hold_on_object = 1,
+	                          .implied_wakers = 1});
+	build(b);
+	const int W = TANGLE_DR_WORKER;
+	tb_set(b, W, tb_worker(b, 0, 0), TANGLE_DF_WORKER_RUNQ_HEAD, (9ull << 32) | 7);
+	tb_set(b, W, tb_worker(b, 0, 0), TANGLE_DF_WORKER_RUNQ_TAIL, 10);
+	tb_set(b, W, tb_worker(b, 0, 1), TANGLE_DF_WORKER_RUNQ_HEAD, 5);
+	tb_set(b, W, tb_worker(b, 0, 1), TANGLE_DF_WORKER_RUNQ_TAIL, 4);
+	tangle_error *err = NULL;
+	tangle_session *s = tb_open(b, NOW, &err);
+	assert_null(err);
+	char *out = run(s, "triage --json");
+	char *w = strstr(out, "\"workers\": [");
+	assert_non_null(w);
+	char *q0 = strstr(w, "\"queue\": ");
+	assert_non_null(q0);
+	assert_int_equal(atoi(q0 + strlen("\"queue\": ")), 3);
+	char *q1 = strstr(q0 + 1, "\"queue\": ");
+	assert_non_null(q1);
+	assert_int_equal(atoi(q1 + strlen("\"queue\": ")), 0);
+	tangle_inspect_free(out);
 	tangle_session_free(s);
 	tb_free(b);
 }
@@ -510,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_any_layout),
 		cmocka_unit_test(test_version_refused),
 		cmocka_unit_test(test_newer_minor),
+		cmocka_unit_test(test_runq_length),
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_not_a_table),
 		cmocka_unit_test(test_filters_labels_spans),

@@ -14,7 +14,15 @@
 
 #include "debug_reader.h"
 
-/* WORKER QUEUE_LEN and RUNTIME GLOBAL_QUEUE: tasks spawned without
+/* Tasks in a worker's local queue: RUNQ_TAIL - (u32)RUNQ_HEAD (2.1). */
+static uint64_t queue_len(const char *w)
+{
+	uint32_t head = (uint32_t)rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNQ_HEAD);
+	uint32_t tail = (uint32_t)rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_RUNQ_TAIL);
+	return tail - head;
+}
+
+/* WORKER RUNQ_HEAD/TAIL and RUNTIME GLOBAL_QUEUE: tasks spawned without
  * yielding wait in the worker's queue; past its capacity they spill to
  * the runtime's global queue. */
 enum { SPAWNED_AT_ONCE = 5, SPAWNED_PAST_CAPACITY = 300 };
@@ -27,15 +35,15 @@ static void *queues_body(void *arg)
 	const char *w = worker_at(rt, 0);
 	tangle_task **t = calloc(SPAWNED_PAST_CAPACITY, sizeof *t);
 	assert_non_null(t);
-	assert_int_equal(rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN), 0);
+	assert_int_equal(queue_len(w), 0);
 	for (int i = 0; i < SPAWNED_AT_ONCE; i++)
 		t[i] = tangle_spawn("queued", inc_nothing, NULL);
-	assert_int_equal(rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN),
+	assert_int_equal(queue_len(w),
 	                 SPAWNED_AT_ONCE);
 	assert_int_equal(rd(rt, TANGLE_DR_RUNTIME, TANGLE_DF_RUNTIME_GLOBAL_QUEUE), 0);
 	for (int i = SPAWNED_AT_ONCE; i < SPAWNED_PAST_CAPACITY; i++)
 		t[i] = tangle_spawn("queued", inc_nothing, NULL);
-	uint64_t local = rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN);
+	uint64_t local = queue_len(w);
 	uint64_t global = rd(rt, TANGLE_DR_RUNTIME, TANGLE_DF_RUNTIME_GLOBAL_QUEUE);
 	assert_true(global > 0);
 	assert_true(local > 0);
@@ -43,7 +51,7 @@ static void *queues_body(void *arg)
 	for (int i = 0; i < SPAWNED_PAST_CAPACITY; i++)
 		assert_int_equal(tangle_join(t[i], NULL), TANGLE_OK);
 	free(t);
-	assert_int_equal(rd(w, TANGLE_DR_WORKER, TANGLE_DF_WORKER_QUEUE_LEN), 0);
+	assert_int_equal(queue_len(w), 0);
 	assert_int_equal(rd(rt, TANGLE_DR_RUNTIME, TANGLE_DF_RUNTIME_GLOBAL_QUEUE), 0);
 	return NULL;
 }

@@ -15,6 +15,17 @@ struct token {
 	int aborts; /* after_abort calls */
 };
 
+/* Waiters in tok's queue, counted under its lock. */
+static uint32_t queued(struct token *tok)
+{
+	uint32_t n = 0;
+	tangle__spin_lock(&tok->lock);
+	for (struct tangle_waiter *w = tok->q.head; w; w = w->next)
+		n++;
+	tangle__spin_unlock(&tok->lock);
+	return n;
+}
+
 static void on_abort(struct tangle_waitq *q)
 {
 	struct token *tok = (struct token *)((char *)q - offsetof(struct token, q));
@@ -101,7 +112,7 @@ static void *fifo_body(void *arg)
 		k[i] = (struct taker){&tok, -1, &order, -1, -1};
 		t[i] = tangle_spawn("taker", take_and_give, &k[i]);
 		/* let it queue before the next one */
-		while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < (uint32_t)i + 1)
+		while (queued(&tok) < (uint32_t)i + 1)
 			tangle_yield();
 	}
 	token_give(&tok);
@@ -111,7 +122,7 @@ static void *fifo_body(void *arg)
 		assert_int_equal(k[i].got_at, i);
 	}
 	assert_int_equal(tok.available, 1);
-	assert_int_equal(tok.q.count, 0);
+	assert_int_equal(queued(&tok), 0);
 	return NULL;
 }
 
@@ -132,7 +143,7 @@ static void *timeout_body(void *arg)
 	uint64_t took = rt_test_now_ns() - t0;
 	assert_true(took >= 20000000u);
 	assert_true(took < 2000000000u);
-	assert_int_equal(tok.q.count, 0);
+	assert_int_equal(queued(&tok), 0);
 	assert_null(tok.q.head);
 	assert_int_equal(tok.aborts, 1);
 	assert_null(self->wait.queue);
@@ -158,13 +169,13 @@ static void *cancel_body(void *arg)
 	_Atomic int order = 0;
 	struct taker k = {&tok, -1, &order, -1, -1};
 	tangle_task *t = tangle_spawn("taker", take_and_give, &k);
-	while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < 1)
+	while (queued(&tok) < 1)
 		tangle_yield();
 	assert_int_equal(tangle_cancel(t), TANGLE_OK);
 	assert_int_equal(tangle_cancel(t), TANGLE_OK); /* idempotent */
 	tangle_join(t, NULL);
 	assert_int_equal(k.rc, TANGLE_ECANCELED);
-	assert_int_equal(tok.q.count, 0);
+	assert_int_equal(queued(&tok), 0);
 	assert_int_equal(tok.available, 0);
 	return NULL;
 }
@@ -185,10 +196,10 @@ static void *pass_on_cancel_body(void *arg)
 	_Atomic int order = 0;
 	struct taker a = {&tok, -1, &order, -1, -1}, b = a;
 	tangle_task *ta = tangle_spawn("a", take_and_give, &a);
-	while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < 1)
+	while (queued(&tok) < 1)
 		tangle_yield();
 	tangle_task *tb = tangle_spawn("b", take_and_give, &b);
-	while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < 2)
+	while (queued(&tok) < 2)
 		tangle_yield();
 	token_give(&tok);       /* granted to a, which has not run yet */
 	tangle_cancel(ta);
@@ -217,7 +228,7 @@ static void *pass_on_late_body(void *arg)
 	_Atomic int order = 0;
 	struct taker a = {&tok, 10, &order, -1, -1};
 	tangle_task *ta = tangle_spawn("a", take_and_give, &a);
-	while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < 1)
+	while (queued(&tok) < 1)
 		tangle_yield();
 	uint64_t until = rt_test_now_ns() + 30000000u;
 	while (rt_test_now_ns() < until)
@@ -243,7 +254,7 @@ static void *waiter_record_body(void *arg)
 	_Atomic int order = 0;
 	struct taker k = {&tok, -1, &order, -1, -1};
 	tangle_task *t = tangle_spawn("rec", take_and_give, &k);
-	while (__atomic_load_n(&tok.q.count, __ATOMIC_RELAXED) < 1)
+	while (queued(&tok) < 1)
 		tangle_yield();
 	tangle__spin_lock(&tok.lock);
 	struct tangle_waiter *w = tok.q.head;
