@@ -151,12 +151,8 @@ TANGLE_HIDDEN void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_wa
 /* The precise-clock deadline for timeout_ms from now; 0 (none) if < 0. */
 TANGLE_HIDDEN uint64_t tangle__deadline(int64_t timeout_ms);
 
-/* Fill in the current task's inline waiter for a wait (state WAITING,
- * since = now, deadline from timeout_ms < 0 = none) and return it. */
-TANGLE_HIDDEN struct tangle_waiter *tangle__waiter_begin(
-	uint8_t kind, uint8_t op, void *object, uint32_t count,
-	int64_t timeout_ms, const tangle_site *site);
-/* The same for a waiter that is not the task's inline one (select). */
+/* (tangle__waiter_begin, for the task's inline waiter, is in scheduler.h.)
+ * Fill in a waiter that is not the task's inline one (select). */
 TANGLE_HIDDEN void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind,
                                        uint8_t op, void *object, uint32_t count,
                                        uint64_t deadline, const tangle_site *site);

@@ -11,7 +11,7 @@
  * A waiter granted by notify_one that turns out cancelled or late passes
  * the notification on (notify_one again), so none is lost.
  */
-#include "internal.h"
+#include "scheduler.h"
 
 #include <string.h>
 

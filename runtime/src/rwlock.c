@@ -18,7 +18,7 @@
  * debug table: with the table on, a task that holds no read lock gets
  * ENOTOWNER (unless its hold list overflowed).
  */
-#include "internal.h"
+#include "scheduler.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -197,6 +197,37 @@ static inline uint64_t tangle__stamp(void)
 	return likely(w) ? w->clock : tangle__clock_precise();
 }
 
+/* Fill in the current task's inline waiter for a wait (state WAITING,
+ * since = now, deadline from timeout_ms < 0 = none) and return it. Inline:
+ * every blocking wait starts here, and the caller has the values at hand. */
+static inline struct tangle_waiter *
+tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
+                     int64_t timeout_ms, const tangle_site *site)
+{
+	struct tangle_worker *wk = tangle__worker_self();
+	struct tangle_waiter *w = &wk->current->wait;
+	/* The inline waiter: task is fixed per slot, queue is NULL whenever
+	 * it is out of a queue, value and result are set by their users. */
+	w->next = w->prev = NULL;
+	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
+	                      memory_order_relaxed);
+	w->kind = kind;
+	w->op = op;
+	w->was_queued = 0;
+	w->count = count;
+	w->deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
+	w->granted_at = 0;
+	w->select = NULL;
+	TANGLE_DBG({ /* for readers only */
+		w->object = object;
+		w->since = wk->clock;
+		w->site = site;
+		w->what = NULL;
+	});
+	(void)object, (void)site;
+	return w;
+}
+
 /* context_<arch>.S */
 TANGLE_HIDDEN void *tangle__ctx_switch(void **save_sp, void *to_sp, void *arg);
 extern char tangle__ctx_resume[];

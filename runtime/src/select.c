@@ -21,6 +21,7 @@
  *  an abandoned task's arms out of their channels.
  */
 #include "chan.h"
+#include "scheduler.h"
 
 static bool cancelled(const struct tangle_task *t)
 {

@@ -103,36 +103,6 @@ uint64_t tangle__deadline(int64_t timeout_ms)
 	return d ? d : 1;
 }
 
-struct tangle_waiter *tangle__waiter_begin(uint8_t kind, uint8_t op,
-                                           void *object, uint32_t count,
-                                           int64_t timeout_ms,
-                                           const tangle_site *site)
-{
-	struct tangle_worker *wk = tangle__worker_self();
-	struct tangle_task *t = wk->current;
-	struct tangle_waiter *w = &t->wait;
-	/* The inline waiter: task is fixed per slot, queue is NULL whenever
-	 * it is out of a queue, value and result are set by their users. */
-	w->next = w->prev = NULL;
-	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
-	                      memory_order_relaxed);
-	w->kind = kind;
-	w->op = op;
-	w->was_queued = 0;
-	w->count = count;
-	w->deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
-	w->granted_at = 0;
-	w->select = NULL;
-	TANGLE_DBG({ /* for readers only */
-		w->object = object;
-		w->since = wk->clock;
-		w->site = site;
-		w->what = NULL;
-	});
-	(void)object, (void)site;
-	return w;
-}
-
 bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
 {
 	if (w->select) {

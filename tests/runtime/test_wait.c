@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 
 #include "rt_test.h"
-#include "../../runtime/src/internal.h"
+#include "../../runtime/src/scheduler.h"
 
 struct token {
 	tangle_spinlock lock;
