@@ -11,11 +11,16 @@ bench/peers/go offline with `go build` into BUILD/go. Then, for each round
 and each benchmark, runs the programs one after the other (in a rotating
 order, so none is always first) and keeps each run's median ns/op. The table
 shows, per benchmark, the median over rounds of those medians: tangle,
-tangle without the table, the table's cost (on/off - 1: the median over
-rounds of back-to-back pairs, and from the minimums), tokio, tokio/tangle
-(> 1: tangle is faster), go and go/tangle (the same). Without `go` the last
-two columns are left out. This machine's timing drifts by 10-20% over
-seconds (a shared VM), hence short runs, rotation and rounds.
+tangle without the table, the table's cost, tokio, tokio/tangle (> 1:
+tangle is faster), go and go/tangle (the same). Without `go` the last two
+columns are left out. This machine's timing drifts by 10-20% over seconds
+(a shared VM), hence short runs, rotation and rounds.
+
+The table's cost comes from tangle-bench-ab (bench/ab.c), which links both
+builds of libtangle into one program and alternates their runs: the median
+over --ab-rounds pairs of on/off - 1, with its quartiles. Two programs run
+one after the other see the machine drift between them by as much as the
+cost; two runs in one program, 50 ms apart, do not.
 """
 
 import argparse
@@ -34,6 +39,8 @@ ROOT = os.path.dirname(HERE)
 TOKIO_DIR = os.path.join(HERE, "peers", "tokio")
 GO_DIR = os.path.join(HERE, "peers", "go")
 LINE = re.compile(r"^bench (\S+) median_ns=([\d.]+) min_ns=([\d.]+) reps=(\d+) iters=(\d+)$")
+AB_LINE = re.compile(r"^ab (\S+) on_ns=([\d.]+) off_ns=([\d.]+) cost_pct=([-+\d.]+) "
+                     r"q1_pct=([-+\d.]+) q3_pct=([-+\d.]+) ")
 TIMEOUT_S = 60  # per program run; a run far slower than calibrated is a result too
 
 
@@ -48,7 +55,8 @@ def build(build_dir, build_type):
                     "-DTANGLE_BUILD_EXAMPLES=OFF", "-DTANGLE_BUILD_INSPECT=OFF",
                     "-DTANGLE_SANITIZE="], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", build_dir, "-j2", "--target",
-                    "tangle_bench", "tangle_bench_nodebug"], check=True, stdout=sys.stderr)
+                    "tangle_bench", "tangle_bench_nodebug", "tangle_bench_ab"],
+                   check=True, stdout=sys.stderr)
     log("== building tokio's benchmarks (offline, release)")
     # cargo reads bench/peers/tokio/.cargo/config.toml (the offline source
     # replacement) because it runs from that directory.
@@ -116,6 +124,30 @@ def run_one(cmd, name, env):
     return None
 
 
+def table_costs(build_dir, names, args):
+    """{name: (cost %, q1 %, q3 %)} from tangle-bench-ab (bench/ab.c)."""
+    prog = os.path.join(build_dir, "bench", "tangle-bench-ab")
+    if not os.path.exists(prog):
+        log(f"== no table cost: {prog} is not built")
+        return {}
+    cmd = [prog, "--rounds", str(args.ab_rounds)] + (["--no-pin"] if args.no_pin else [])
+    env = dict(os.environ, BENCH_WORKERS=str(args.workers))
+    out = {}
+    for name in names:
+        log(f"   table cost {name}: {args.ab_rounds} alternating pairs")
+        try:
+            proc = subprocess.run(cmd + [name], capture_output=True, text=True, env=env,
+                                  timeout=TIMEOUT_S * 4)
+        except subprocess.TimeoutExpired:
+            log(f"   {name}: tangle-bench-ab timed out")
+            continue
+        for line in proc.stdout.splitlines():
+            m = AB_LINE.match(line)
+            if m and m.group(1) == name:
+                out[name] = (float(m.group(4)), float(m.group(5)), float(m.group(6)))
+    return out
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -129,10 +161,6 @@ def cpu_model():
 
 def fmt(x, spec="{:.1f}"):
     return "-" if x is None else spec.format(x)
-
-
-def pct(a, b):
-    return None if a is None or b is None or b == 0 else (a / b - 1) * 100
 
 
 def main():
@@ -149,6 +177,8 @@ def main():
     ap.add_argument("--json", help="also write every measurement to this file")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin the one-thread benchmarks to the last CPU")
+    ap.add_argument("--ab-rounds", type=int, default=20,
+                    help="alternating pairs per benchmark for the table's cost")
     args = ap.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
@@ -188,22 +218,13 @@ def main():
             log(f"   round {r + 1}/{args.rounds} {name}: " + "  ".join(
                 f"{v}={runs[name][v][-1][0]:.1f}" if runs[name][v] else f"{v}=-"
                 for v in variants))
+    ab = table_costs(build_dir, names, args)
     load_after = os.getloadavg()
 
     def med(name, variant):
         xs = [m for m, _ in runs[name][variant]]
         return statistics.median(xs) if xs else None
 
-    def paired_cost(name):
-        """Median over rounds of on/off - 1, each pair run back to back."""
-        pairs = [(a[0], b[0]) for a, b in zip(runs[name]["tangle"], runs[name]["nodebug"])]
-        if not pairs or len(runs[name]["tangle"]) != len(runs[name]["nodebug"]):
-            return pct(med(name, "tangle"), med(name, "nodebug"))
-        return statistics.median((a / b - 1) * 100 for a, b in pairs)
-
-    def best(name, variant):
-        xs = [m for _, m in runs[name][variant]]
-        return min(xs) if xs else None
 
     print(f"# {cpu_model()}, nproc {os.cpu_count()}, {platform.system()} "
           f"{platform.release()}")
@@ -212,15 +233,17 @@ def main():
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after, "
           f"{time.time() - started:.0f} s"
           + (f"; one-thread benchmarks pinned to CPU {PIN[-1]}" if PIN else ""))
-    print("# ns/op: median over rounds of each run's median; table cost = tangle/no-table - 1,"
-          " median over rounds of back-to-back pairs; cost (min) = from the minimums")
-    header = ["benchmark", "tangle", "no table", "table cost", "cost (min)", "tokio",
+    print("# ns/op: median over rounds of each run's median; table cost: tangle-bench-ab, "
+          f"median of {args.ab_rounds} in-process on/off pairs - 1 (quartiles)")
+    header = ["benchmark", "tangle", "no table", "table cost", "(quartiles)", "tokio",
               "tokio/tangle"] + (["go", "go/tangle"] if with_go else [])
     rows = []
     for name in names:
         on, off, tk = med(name, "tangle"), med(name, "nodebug"), med(name, "tokio")
-        rows.append([name, fmt(on), fmt(off), fmt(paired_cost(name), "{:+.1f}%"),
-                     fmt(pct(best(name, "tangle"), best(name, "nodebug")), "{:+.1f}%"),
+        cost = ab.get(name)
+        rows.append([name, fmt(on), fmt(off),
+                     fmt(cost and cost[0], "{:+.1f}%"),
+                     f"{cost[1]:+.1f}..{cost[2]:+.1f}%" if cost else "-",
                      fmt(tk), fmt(None if on is None or tk is None else tk / on, "{:.2f}x")])
         if with_go:
             go = med(name, "go")
@@ -239,7 +262,8 @@ def main():
             json.dump({"cpu": cpu_model(), "nproc": os.cpu_count(),
                        "load": [load_before, load_after], "rounds": args.rounds,
                        "reps": args.reps, "target_ms": args.target_ms,
-                       "workers": args.workers, "runs": runs}, f, indent=1)
+                       "workers": args.workers, "runs": runs, "table_cost": ab}, f,
+                      indent=1)
     return 0 if all(runs[n][v] for n in names for v in variants if n in has[v]) else 1
 
 
