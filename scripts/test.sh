@@ -20,11 +20,12 @@ cmake --build build-tsan -j"$jobs"
 ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L runtime
 
 # clang: everything compiles warning-free, and the readers still find
-# lines in clang's DWARF (no .debug_aranges); the unit tests, plain.
+# lines in clang's DWARF (no .debug_aranges); the unit tests, plain, and
+# the benchmarks' in-process A/B program (bench/ab.c) once.
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug \
-  -DTANGLE_BUILD_BENCH=OFF >/dev/null
+  -DTANGLE_BUILD_BENCH=ON >/dev/null
 cmake --build build-clang -j"$jobs"
-ctest --test-dir build-clang --output-on-failure -j"$jobs" -L "runtime|inspect|cli"
+ctest --test-dir build-clang --output-on-failure -j"$jobs" -L "runtime|inspect|cli|bench"
 
 # aarch64: the runtime and its tests cross-built and run under qemu-user
 # (installs the cross toolchain, qemu-user and cmocka:arm64 when missing).
