@@ -383,27 +383,32 @@ static inline void tangle__hold_permits_remove(struct tangle_task *t,
 /* The record at the start of every mutex, rwlock, semaphore, channel and
  * notify (TANGLE_DR_OBJECT), plus the lock that guards the object. */
 struct tangle_object {
+	/* Set once, or seldom written. */
 	struct tangle_object *next;      /* registry links */
 	struct tangle_object *prev;
 	uint8_t kind;                    /* TANGLE_DEBUG_OBJ_* */
 	_Atomic uint8_t flags;           /* TANGLE_DEBUG_OBJF_* */
 	const char *name;
 	const tangle_site *created_at;
+	int64_t capacity;
+	uint64_t elem_size;
+	uint64_t contentions;
+	uint64_t handed_to;
+	uint64_t handed_at;
+	struct tangle_waitq waiters;     /* channel: senders */
+	struct tangle_waitq waiters2;    /* channel: receivers */
+	int64_t value;
+	uint64_t last_sender;
+	uint64_t last_receiver;
+	/* Written on every acquisition, last: next to the lock and to the
+	 * primitive's own state that follows the record (a mutex's word), so
+	 * that an object passed between cores moves as few cache lines as
+	 * it can. */
 	uint64_t owner_id;               /* debug: the owner's task id */
 	uint64_t owner_since;
 	const tangle_site *held_site;    /* mutex: the owner's lock call */
-	int64_t value;
-	int64_t capacity;
-	struct tangle_waitq waiters;     /* channel: senders */
-	struct tangle_waitq waiters2;    /* channel: receivers */
-	uint64_t handed_to;
-	uint64_t handed_at;
 	uint64_t acquisitions;
-	uint64_t contentions;
 	uint64_t longest_hold;
-	uint64_t last_sender;
-	uint64_t last_receiver;
-	uint64_t elem_size;
 	tangle_spinlock lock;            /* guards everything above */
 };
 
