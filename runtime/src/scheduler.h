@@ -200,14 +200,13 @@ static inline uint64_t tangle__stamp(void)
 /* Fill in the current task's inline waiter for a wait (state WAITING,
  * since = now, deadline from timeout_ms < 0 = none) and return it. Inline:
  * every blocking wait starts here, and the caller has the values at hand. */
-static inline struct tangle_waiter *
-tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
-                     int64_t timeout_ms, const tangle_site *site)
+/* What every wait sets in its waiter (tangle__waiter_begin and, for a
+ * select's arms, tangle__waiter_init), `now` the wait's start. */
+static inline void tangle__waiter_start(struct tangle_waiter *w, uint8_t kind,
+                                        uint8_t op, void *object,
+                                        uint32_t count, uint64_t deadline,
+                                        uint64_t now, const tangle_site *site)
 {
-	struct tangle_worker *wk = tangle__worker_self();
-	struct tangle_waiter *w = &wk->current->wait;
-	/* The inline waiter: task is fixed per slot, queue is NULL whenever
-	 * it is out of a queue, value and result are set by their users. */
 	w->next = w->prev = NULL;
 	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
 	                      memory_order_relaxed);
@@ -215,16 +214,29 @@ tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
 	w->op = op;
 	w->was_queued = 0;
 	w->count = count;
-	w->deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
+	w->deadline = deadline;
 	w->granted_at = 0;
 	w->select = NULL;
 	TANGLE_DBG({ /* for readers only */
 		w->object = object;
-		w->since = wk->clock;
+		w->since = now;
 		w->site = site;
 		w->what = NULL;
 	});
-	(void)object, (void)site;
+	(void)object, (void)now, (void)site;
+}
+
+static inline struct tangle_waiter *
+tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
+                     int64_t timeout_ms, const tangle_site *site)
+{
+	uint64_t deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
+	struct tangle_worker *wk = tangle__worker_self();
+	/* The inline waiter: task is fixed per slot, queue is NULL whenever
+	 * it is out of a queue, value and result are set by their users. */
+	struct tangle_waiter *w = &wk->current->wait;
+	tangle__waiter_start(w, kind, op, object, count, deadline, wk->clock,
+	                     site);
 	return w;
 }
 

@@ -57,40 +57,17 @@ void tangle__waitq_remove(struct tangle_waitq *q, struct tangle_waiter *w)
 	__atomic_store_n(&w->queue, NULL, __ATOMIC_RELEASE);
 }
 
-static inline void fill(struct tangle_waiter *w, struct tangle_task *t,
-                        uint64_t now, uint8_t kind, uint8_t op, void *object,
-                        uint32_t count, uint64_t deadline, const tangle_site *site)
-{
-	w->next = w->prev = NULL;
-	w->task = t;
-	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
-	                      memory_order_relaxed);
-	w->kind = kind;
-	w->op = op;
-	w->was_queued = 0;
-	w->count = count;
-	w->deadline = deadline;
-	w->granted_at = 0;
-	w->select = NULL;
-	w->queue = NULL;
-	TANGLE_DBG({ /* for readers only */
-		w->object = object;
-		w->since = now;
-		w->site = site;
-		w->what = NULL;
-	});
-	(void)object, (void)now, (void)site;
-	w->value = NULL;
-	w->result = 0;
-}
-
 void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
                          void *object, uint32_t count, uint64_t deadline,
                          const tangle_site *site)
 {
 	struct tangle_worker *wk = tangle__worker_self();
-	fill(w, wk ? wk->current : NULL, wk ? wk->clock : tangle__clock_precise(),
-	     kind, op, object, count, deadline, site);
+	tangle__waiter_start(w, kind, op, object, count, deadline,
+	                     wk ? wk->clock : tangle__clock_precise(), site);
+	w->task = wk ? wk->current : NULL;
+	w->queue = NULL;
+	w->value = NULL;
+	w->result = 0;
 }
 
 uint64_t tangle__deadline(int64_t timeout_ms)
