@@ -318,10 +318,9 @@ static void add_implied_wakers(tangle_session *s)
 			     (!j->finished_at && j->state != TANGLE_DEBUG_TASK_DONE &&
 			      j->state != TANGLE_DEBUG_TASK_CANCELLED);
 		}
-		if (w->kind == TANGLE_DEBUG_WAIT_SELECT)
-			n += arms ? arms[i] : 1;
-		if (w->kind == TANGLE_DEBUG_WAIT_SELECT && (cut || !arms))
-			n += 1;
+		if (w->kind == TANGLE_DEBUG_WAIT_SELECT) /* its queued arms, or
+		                                           * one that may be */
+			n += (arms ? arms[i] : 0) + (cut || !arms);
 		t->live_wakers += n;
 	}
 	free(arms);
