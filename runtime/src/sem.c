@@ -172,6 +172,17 @@ static inline struct sem *requested(tangle_sem *ps, uint32_t n)
 	return s && n != 0 && n <= s->total ? s : NULL;
 }
 
+/* Take n permits now if nobody is queued and they are free (FIFO: a
+ * request never overtakes a queued one). Under the lock. */
+static inline bool take(struct sem *s, uint32_t n)
+{
+	if (s->obj.waiters.head || avail(s) < n)
+		return false;
+	set_avail(s, avail(s) - n);
+	counted(s);
+	return true;
+}
+
 int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
                           const tangle_site *site)
 {
@@ -186,9 +197,7 @@ int tangle_sem_acquire_at(tangle_sem *ps, uint32_t n, int64_t timeout_ms,
 	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
 		return TANGLE_ECANCELED;
 	tangle__spin_lock(&s->obj.lock);
-	if (likely(!s->obj.waiters.head && avail(s) >= n)) {
-		set_avail(s, avail(s) - n);
-		counted(s);
+	if (likely(take(s, n))) {
 		tangle__spin_unlock(&s->obj.lock);
 		claimed(s, t, n, now, site);
 		return TANGLE_OK;
@@ -205,11 +214,7 @@ int tangle_sem_try_acquire_at(tangle_sem *ps, uint32_t n,
 	uint64_t now = 0;
 	struct tangle_task *t = me(&now);
 	tangle__spin_lock(&s->obj.lock);
-	bool ok = !s->obj.waiters.head && avail(s) >= n;
-	if (ok) {
-		set_avail(s, avail(s) - n);
-		counted(s);
-	}
+	bool ok = take(s, n);
 	tangle__spin_unlock(&s->obj.lock);
 	if (!ok)
 		return TANGLE_EAGAIN;
