@@ -14,6 +14,14 @@
 
 #include "ti.h"
 
+/* A task record's state. Since 3.0 STATE is the scheduler's own word,
+ * which also says NOTIFIED (running, woken meanwhile): a running task. */
+static uint64_t task_state(const ti_layout *L, const uint8_t *r)
+{
+	uint64_t state = ti_get(L, r, TANGLE_DR_TASK, TANGLE_DF_TASK_STATE);
+	return state == TANGLE_DEBUG_TASK_NOTIFIED ? TANGLE_DEBUG_TASK_RUNNING : state;
+}
+
 static void decode_workers(tangle_session *s, ti_runtime *rt, uint64_t base,
                            uint32_t count, uint32_t stride, ti_vec *workers)
 {
@@ -100,8 +108,9 @@ void ti_decode_wait(tangle_session *s, const uint8_t *rec, uint64_t addr,
 	if (w->kind == TANGLE_DEBUG_WAIT_NONE && w->state == TANGLE_DEBUG_WAITER_NONE)
 		return; /* no wait: no strings to read */
 	w->site = ti_read_site(s, ti_get(L, rec, W, TANGLE_DF_WAITER_SITE));
+	/* WHAT is a park's: other waits leave it as it was (3.0) */
 	uint64_t what = ti_get(L, rec, W, TANGLE_DF_WAITER_WHAT);
-	if (what)
+	if (what && w->kind == TANGLE_DEBUG_WAIT_PARK)
 		w->what = ti_read_string(s, what);
 }
 
@@ -114,7 +123,7 @@ static void decode_task(tangle_session *s, const uint8_t *r, uint64_t addr,
 	t->addr = addr;
 	t->id = ti_get(L, r, T, TANGLE_DF_TASK_ID);
 	t->generation = (uint32_t)ti_get(L, r, T, TANGLE_DF_TASK_GENERATION);
-	t->state = (uint8_t)ti_get(L, r, T, TANGLE_DF_TASK_STATE);
+	t->state = (uint8_t)task_state(L, r);
 	t->flags = (uint8_t)ti_get(L, r, T, TANGLE_DF_TASK_FLAGS);
 	ti_get_chars(L, r, T, TANGLE_DF_TASK_NAME, name, sizeof(name));
 	t->name = ti_strndup(&s->A, name, sizeof(name));
@@ -152,6 +161,12 @@ static void decode_task(tangle_session *s, const uint8_t *r, uint64_t addr,
 		ti_decode_wait(s, r + wf->off, addr + wf->off, &t->wait);
 	else
 		t->wait.task = t->wait.obj = t->wait.target = t->wait.ahead = TI_NONE;
+	/* 3.0: a grant without a deadline leaves GRANTED_AT 0; it is the
+	 * wake-up the grant gave (or, if the task was already woken and has
+	 * not run since, that earlier one). */
+	if (t->wait.state == TANGLE_DEBUG_WAITER_GRANTED && !t->wait.granted_at &&
+	    !t->wait.deadline)
+		t->wait.granted_at = t->woken_at;
 
 	/* labels */
 	const ti_field *lf = &L->f[T][TANGLE_DF_TASK_LABELS];
@@ -292,7 +307,7 @@ void ti_decode_slab(tangle_session *s, ti_runtime *rt, uint64_t slab,
 		               "..%" PRIu64 " unreadable", slab, ok, cap - 1);
 	for (uint64_t i = 0; i < ok; i++) {
 		const uint8_t *r = buf + i * stride;
-		uint64_t state = ti_get(L, r, TANGLE_DR_TASK, TANGLE_DF_TASK_STATE);
+		uint64_t state = task_state(L, r);
 		uint64_t addr = base + i * stride;
 		if (state == TANGLE_DEBUG_TASK_FREE)
 			continue;

@@ -34,8 +34,8 @@
 #define TANGLE_DEBUG_SYMBOL "tangle_debug_root"
 #define TANGLE_DEBUG_SECTION ".tangle_debug"
 #define TANGLE_DEBUG_MAGIC "TNGLDBG" /* 8 bytes with the NUL */
-#define TANGLE_DEBUG_ABI_MAJOR 2
-#define TANGLE_DEBUG_ABI_MINOR 1
+#define TANGLE_DEBUG_ABI_MAJOR 3
+#define TANGLE_DEBUG_ABI_MINOR 0
 
 /* The frozen header at the start of the root. */
 struct tangle_debug_header {
@@ -181,7 +181,8 @@ enum tangle_debug_slab_field {
 enum tangle_debug_task_field {
 	TANGLE_DF_TASK_ID = 1,            /* u64 */
 	TANGLE_DF_TASK_GENERATION = 2,    /* u32: bumped each time the slot is reused */
-	TANGLE_DF_TASK_STATE = 3,         /* u8: TANGLE_DEBUG_TASK_* */
+	TANGLE_DF_TASK_STATE = 3,         /* TANGLE_DEBUG_TASK_*: u32 since 3.0
+	                                     (the scheduler's own word), u8 before */
 	TANGLE_DF_TASK_FLAGS = 4,         /* u8: TANGLE_DEBUG_TASKF_* */
 	TANGLE_DF_TASK_NAME = 5,          /* char[]: inline */
 	TANGLE_DF_TASK_PARENT_ID = 6,     /* u64: spawning task, 0 if none */
@@ -225,6 +226,9 @@ enum tangle_debug_task_state {
 	TANGLE_DEBUG_TASK_WAITING = 3,   /* suspended; WAIT says on what */
 	TANGLE_DEBUG_TASK_DONE = 4,      /* returned, not yet joined */
 	TANGLE_DEBUG_TASK_CANCELLED = 5, /* returned after being cancelled */
+	TANGLE_DEBUG_TASK_NOTIFIED = 6,  /* 3.0: running, and woken meanwhile
+	                                    (its next wait returns at once);
+	                                    readers show it as RUNNING */
 };
 
 enum tangle_debug_task_flag {

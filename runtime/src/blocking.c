@@ -102,7 +102,6 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 	struct tangle_blocking_job job = {.fn = fn, .arg = arg, .task = t};
 	struct tangle_waiter *w = tangle__waiter_begin(
 		TANGLE_DEBUG_WAIT_BLOCKING, TANGLE_DEBUG_OP_CALL, NULL, 0, -1, site);
-	w->what = NULL;
 	atomic_fetch_add_explicit(&t->wakers, 1, memory_order_relaxed);
 
 	pthread_mutex_lock(&p->lock);

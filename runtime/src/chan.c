@@ -55,16 +55,26 @@ static inline unsigned char *slot(struct tangle_chan *ch, size_t i)
 	return ch->buf + i * ch->elem_size;
 }
 
-/* Record a transfer (under the lock). */
+/* Record a transfer (under the lock): a value from task `from` reached
+ * task `to` (ids; 0 = a plain thread). Stored whatever they are: a test
+ * would cost more than the store. */
 static inline void transferred(struct tangle_chan *ch, uint64_t from,
                                uint64_t to)
 {
 	(void)ch; (void)from; (void)to;
 	TANGLE_DBG({
-		if (from)
-			DBG_STORE(ch->obj.last_sender, from);
-		if (to)
-			DBG_STORE(ch->obj.last_receiver, to);
+		DBG_STORE(ch->obj.last_sender, from);
+		DBG_STORE(ch->obj.last_receiver, to);
+		DBG_INC(ch->obj.acquisitions);
+	});
+}
+
+/* The same for a value taken out of the buffer (its sender is recorded). */
+static inline void received(struct tangle_chan *ch, uint64_t to)
+{
+	(void)ch; (void)to;
+	TANGLE_DBG({
+		DBG_STORE(ch->obj.last_receiver, to);
 		DBG_INC(ch->obj.acquisitions);
 	});
 }
@@ -116,7 +126,7 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 	}
 	copy(ch, slot(ch, ch->head + ch->len), value);
 	set_len(ch, ch->len + 1);
-	TANGLE_DBG(if (self) DBG_STORE(ch->obj.last_sender, self));
+	TANGLE_DBG(DBG_STORE(ch->obj.last_sender, self));
 	return TANGLE_OK;
 }
 
@@ -150,7 +160,7 @@ int tangle__chan_recv_locked(struct tangle_chan *ch, void *out, uint64_t self)
 		copy(ch, out, slot(ch, ch->head));
 		ch->head = ch->head + 1 == ch->slots ? 0 : ch->head + 1;
 		set_len(ch, ch->len - 1);
-		transferred(ch, 0, self);
+		received(ch, self);
 		refill(ch);
 		return TANGLE_OK;
 	}

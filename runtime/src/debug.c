@@ -112,7 +112,7 @@ struct tangle_debug_root_s {
 	R(TANGLE_DR_TASK, T_T),                                                        \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_ID, T_T, id),                                 \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_GENERATION, T_T, generation),                 \
-	F(TANGLE_DR_TASK, TANGLE_DF_TASK_STATE, T_T, state),                           \
+	F(TANGLE_DR_TASK, TANGLE_DF_TASK_STATE, T_T, sched.state),                     \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_FLAGS, T_T, flags),                           \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_NAME, T_T, name),                             \
 	F(TANGLE_DR_TASK, TANGLE_DF_TASK_PARENT_ID, T_T, parent_id),                   \

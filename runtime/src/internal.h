@@ -216,7 +216,6 @@ struct tangle_worker;
 struct tangle_task {
 	uint64_t id;
 	uint32_t generation;
-	_Atomic uint8_t state;           /* TANGLE_DEBUG_TASK_* */
 	_Atomic uint8_t flags;           /* TANGLE_DEBUG_TASKF_* */
 	char name[TANGLE_TASK_NAME_MAX];
 	uint64_t parent_id;

@@ -127,8 +127,6 @@ static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t,
 		if (from_loop)
 			atomic_store_explicit(&w->state, TANGLE_DEBUG_WORKER_RUNNING,
 			                      memory_order_relaxed);
-		atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNING,
-		                      memory_order_relaxed);
 		DBG_STORE(t->worker, (int32_t)w->index);
 		DBG_STORE(t->last_ran_at, now);
 		DBG_INC(t->resumes);
@@ -139,8 +137,6 @@ static inline void resume_prep(struct tangle_worker *w, struct tangle_task *t,
 static inline __attribute__((always_inline)) void
 requeue(struct tangle_worker *w, struct tangle_task *t)
 {
-	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
-	                                 memory_order_relaxed));
 	if (unlikely(!tangle__runq_push(w, t)))
 		tangle__runq_spill(w, t);
 }
@@ -192,8 +188,6 @@ static inline __attribute__((always_inline)) void queued(struct tangle_task *t)
 {
 	atomic_store_explicit(&t->sched.state, TANGLE__S_QUEUED,
 	                      memory_order_release);
-	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
-	                                 memory_order_relaxed));
 }
 
 /* A yielder's wait record (where it yielded, when), for readers of the
@@ -296,22 +290,34 @@ void tangle__suspend(void)
 {
 	struct tangle_worker *w = tangle__worker_self();
 	struct tangle_task *t = w->current;
-	/* release: a reader that sees WAITING sees the wait record too */
-	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_WAITING,
-	                                 memory_order_release));
 	switch_away(w, t, TANGLE__ACT_SUSPEND);
 }
 
 /* ---- Waking ------------------------------------------------------------------- */
 
+static __attribute__((noinline, cold)) void
+wake_stamp_slow(struct tangle_worker *w, struct tangle_task *t)
+{
+	DBG_STORE(t->woken_at, w ? w->clock : tangle__clock_precise());
+	DBG_STORE(t->woken_by, 0);
+	DBG_INC(t->wakes);
+}
+
+/* Woken by the running task of a worker (the common case), or else by a
+ * thread, timer or I/O (woken_by 0). */
 static inline void wake_stamp(struct tangle_worker *w, struct tangle_task *t)
 {
 	TANGLE_DBG({
-		DBG_STORE(t->woken_at, w ? w->clock : tangle__clock_precise());
-		DBG_STORE(t->woken_by, w && w->current ? w->current->id : 0);
-		DBG_INC(t->wakes);
+		struct tangle_task *by = likely(w) ? w->current : NULL;
+		if (unlikely(!by)) {
+			wake_stamp_slow(w, t);
+		} else {
+			DBG_STORE(t->woken_at, w->clock);
+			DBG_STORE(t->woken_by, by->id);
+			DBG_INC(t->wakes);
+		}
 	});
-	(void)w;
+	(void)w, (void)t;
 }
 
 void tangle__wake(struct tangle_task *t)
@@ -343,8 +349,6 @@ void tangle__wake(struct tangle_task *t)
 void tangle__schedule(struct tangle_worker *w, struct tangle_task *t)
 {
 	struct tangle_runtime *rt = t->rt;
-	TANGLE_DBG(atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_RUNNABLE,
-	                                 memory_order_relaxed));
 	if (w && w->rt == rt && w->in_loop) {
 		uint32_t len = tangle__runq_push(w, t);
 		if (likely(len)) {

@@ -221,7 +221,6 @@ static inline void tangle__waiter_start(struct tangle_waiter *w, uint8_t kind,
 		w->object = object;
 		w->since = now;
 		w->site = site;
-		w->what = NULL;
 	});
 	(void)object, (void)now, (void)site;
 }

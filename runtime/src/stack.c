@@ -171,7 +171,6 @@ struct tangle_task *tangle__slot_alloc(struct tangle_runtime *rt,
 
 void tangle__slot_free(struct tangle_runtime *rt, struct tangle_task *t)
 {
-	atomic_store_explicit(&t->state, TANGLE_DEBUG_TASK_FREE, memory_order_relaxed);
 	atomic_store_explicit(&t->sched.state, TANGLE__S_NEW, memory_order_relaxed);
 	atomic_store_explicit(&t->sched.handle, TANGLE__H_RELEASED,
 	                      memory_order_relaxed);
@@ -218,7 +217,7 @@ void tangle__slabs_free(struct tangle_runtime *rt)
 			struct tangle_task *t = &s->tasks[i];
 #if TANGLE_TSAN
 			if (t->sched.tsan_fiber &&
-			    atomic_load(&t->sched.state) != TANGLE__S_DONE)
+			    !tangle__sched_finished(atomic_load(&t->sched.state)))
 				__tsan_destroy_fiber(t->sched.tsan_fiber);
 #endif
 			if (t->sched.stack_map)

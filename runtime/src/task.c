@@ -56,13 +56,7 @@ static void task_finish(struct tangle_task *t, void *result)
 	struct tangle_worker *w = tangle__worker_self();
 	t->sched.result = result;
 	TANGLE_DBG({
-		uint8_t flags = atomic_load_explicit(&t->flags, memory_order_relaxed);
 		DBG_STORE(t->finished_at, w->clock);
-		atomic_store_explicit(&t->state,
-		                      (flags & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED)
-		                              ? TANGLE_DEBUG_TASK_CANCELLED
-		                              : TANGLE_DEBUG_TASK_DONE,
-		                      memory_order_release);
 		t->wait.kind = TANGLE_DEBUG_WAIT_NONE;
 		atomic_store_explicit(&t->wait.state, TANGLE_DEBUG_WAITER_NONE,
 		                      memory_order_relaxed);
@@ -82,7 +76,13 @@ static void task_finish(struct tangle_task *t, void *result)
 void tangle__task_exited(struct tangle_worker *w, struct tangle_task *t)
 {
 	(void)w;
-	atomic_store_explicit(&t->sched.state, TANGLE__S_DONE, memory_order_release);
+	/* CANCELLED for readers: it returned with a cancel requested */
+	uint8_t flags = atomic_load_explicit(&t->flags, memory_order_relaxed);
+	atomic_store_explicit(&t->sched.state,
+	                      (flags & TANGLE_DEBUG_TASKF_CANCEL_REQUESTED)
+	                              ? TANGLE__S_CANCELLED
+	                              : TANGLE__S_DONE,
+	                      memory_order_release);
 #if TANGLE_TSAN
 	__tsan_destroy_fiber(t->sched.tsan_fiber);
 	t->sched.tsan_fiber = NULL;

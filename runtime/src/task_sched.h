@@ -3,27 +3,38 @@
  * layout). Included by internal.h inside struct tangle_task.
  *
  * `state` is the one word that decides who may resume a task:
- *   NEW      slot being set up or free: wakes are ignored
- *   QUEUED   in a run queue (or about to be): exactly one worker owns it
- *   RUNNING  on a worker
- *   NOTIFIED running, and woken meanwhile: its next suspension requeues it
- *   PARKED   suspended, off its stack: the next wake queues it
- *   DONE     finished: wakes are ignored
+ *   NEW       slot being set up or free: wakes are ignored
+ *   QUEUED    in a run queue (or about to be): exactly one worker owns it
+ *   RUNNING   on a worker
+ *   NOTIFIED  running, and woken meanwhile: its next suspension requeues it
+ *   PARKED    suspended, off its stack: the next wake queues it
+ *   DONE      finished (CANCELLED: with a cancel requested): wakes are
+ *             ignored
  * Only the worker that switched away from a task moves it RUNNING -> PARKED
  * (after leaving its stack), so a task is never resumed on two workers and a
  * wake is never lost.
+ *
+ * It is also the debug record's TASK.STATE (since ABI 3.0): the values are
+ * TANGLE_DEBUG_TASK_*, so that keeping the task's state for readers costs
+ * no store of its own.
  */
 #ifndef TANGLE_TASK_SCHED_H
 #define TANGLE_TASK_SCHED_H
 
 enum {
-	TANGLE__S_NEW = 0,
-	TANGLE__S_QUEUED = 1,
-	TANGLE__S_RUNNING = 2,
-	TANGLE__S_NOTIFIED = 3,
-	TANGLE__S_PARKED = 4,
-	TANGLE__S_DONE = 5,
+	TANGLE__S_NEW = TANGLE_DEBUG_TASK_FREE,
+	TANGLE__S_QUEUED = TANGLE_DEBUG_TASK_RUNNABLE,
+	TANGLE__S_RUNNING = TANGLE_DEBUG_TASK_RUNNING,
+	TANGLE__S_PARKED = TANGLE_DEBUG_TASK_WAITING,
+	TANGLE__S_DONE = TANGLE_DEBUG_TASK_DONE,
+	TANGLE__S_CANCELLED = TANGLE_DEBUG_TASK_CANCELLED,
+	TANGLE__S_NOTIFIED = TANGLE_DEBUG_TASK_NOTIFIED,
 };
+
+static inline int tangle__sched_finished(uint32_t state)
+{
+	return state == TANGLE__S_DONE || state == TANGLE__S_CANCELLED;
+}
 
 /* sched.done: how far the task is, and who waits for it (task.c). */
 enum {
@@ -42,7 +53,7 @@ enum {
 };
 
 struct tangle_task_sched {
-	_Atomic uint32_t state;          /* TANGLE__S_* */
+	_Atomic uint32_t state;          /* TANGLE__S_* (TASK.STATE) */
 	_Atomic uint32_t refs;           /* 2 at spawn: the handle and the run */
 	_Atomic uint32_t done;           /* TANGLE__DONE_*, a futex word */
 	_Atomic uint8_t handle;          /* TANGLE__H_* */

@@ -90,16 +90,11 @@ bool tangle__waiter_grant(struct tangle_waiter *w, uint8_t state)
 			return false;
 	}
 	struct tangle_task *t = w->task;
-	/* Precise for timed waits: must_pass_on compares it with the
-	 * deadline; for the others it is for readers only. */
-	if (w->deadline) {
+	/* Timed waits only: must_pass_on compares it with the deadline.
+	 * Readers take an untimed grant's time from the wake below (the
+	 * task's WOKEN_AT): the same moment, not stored twice. */
+	if (w->deadline)
 		w->granted_at = tangle__clock_precise();
-	} else {
-		TANGLE_DBG({
-			struct tangle_worker *wk = tangle__worker_self();
-			w->granted_at = wk ? wk->clock : tangle__clock_precise();
-		});
-	}
 	atomic_store_explicit(&w->state, state, memory_order_release);
 	tangle__wake(t);
 	return true;
@@ -233,7 +228,7 @@ void tangle__waits_abandon(struct tangle_runtime *rt)
 			struct tangle_task *t = &s->tasks[i];
 			uint32_t st = atomic_load_explicit(&t->sched.state,
 			                                   memory_order_acquire);
-			if (st == TANGLE__S_NEW || st == TANGLE__S_DONE)
+			if (st == TANGLE__S_NEW || tangle__sched_finished(st))
 				continue;
 			leave(&t->wait, &l);
 			struct tangle_select_group *g = t->wait.select;

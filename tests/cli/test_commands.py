@@ -168,7 +168,7 @@ class Cores(unittest.TestCase):
             self.assertIn(status, (0, 1), "%s: %s" % (cmd, err))
             doc = json.loads(out)
             self.assertEqual((doc["format"], doc["version"]), ("tangle-inspect", 1), cmd)
-            self.assertRegex(doc["abi"], r"^2\.\d+$")
+            self.assertRegex(doc["abi"], r"^3\.\d+$")
 
     def test_bt_json_has_the_frames(self):
         _, text, _ = tangle("bt", self.cores["held"], self.prog)
@@ -258,7 +258,7 @@ class Cores(unittest.TestCase):
         patched = os.path.join(self.dir, "abi-core")
         with open(self.cores["held"], "rb") as f:
             data = bytearray(f.read())
-        at = data.find(b"TNGLDBG\0\x02\x00")
+        at = data.find(b"TNGLDBG\0\x03\x00")
         self.assertGreater(at, 0)
         data[at + 8:at + 10] = (99).to_bytes(2, "little")
         with open(patched, "wb") as f:

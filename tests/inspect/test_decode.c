@@ -79,15 +79,15 @@ static void test_any_layout(void **state)
 static void test_version_refused(void **state)
 {
 	(void)state;
-	tb *b = tb_new(&(tb_opts){.major = 3, .minor = 3});
+	tb *b = tb_new(&(tb_opts){.major = 4, .minor = 3});
 	tangle_error *err = NULL;
 	tangle_session *s = tb_open(b, NOW, &err);
 	assert_null(s);
 	assert_non_null(err);
 	assert_int_equal(err->code, TANGLE_INSPECT_EVERSION);
 	assert_string_equal(err->message,
-	                    "debug table ABI version 3.3 cannot be read by this tangle, "
-	                    "which reads ABI version 1.x to 2.x (up to 2.1)");
+	                    "debug table ABI version 4.3 cannot be read by this tangle, "
+	                    "which reads ABI version 1.x to 3.x (up to 3.0)");
 	tangle_error_free(err);
 	tb_free(b);
 }
@@ -330,6 +330,50 @@ static void test_task_briefs(void **state)
 	tb_free(b);
 }
 
+/* 3.0: TASK.STATE is the scheduler's word, which says NOTIFIED for a
+ * running task woken meanwhile: a running task, not an unreadable record. */
+static void test_notified_is_running(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 5});
+	uint64_t t = tb_task(b, 5, "woken", TANGLE_DEBUG_TASK_NOTIFIED);
+	tb_running(b, t, 0, TB_S(99));
+	tb_task(b, 6, "quit", TANGLE_DEBUG_TASK_CANCELLED);
+	tangle_session *s = tb_open(b, NOW, NULL);
+	assert_non_null(s);
+	tangle_task_brief br[2];
+	assert_int_equal(tangle_session_task_briefs(s, 0, br, 2), 2);
+	assert_int_equal(br[0].state, TANGLE_DEBUG_TASK_RUNNING);
+	assert_int_equal(br[1].state, TANGLE_DEBUG_TASK_CANCELLED);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
+/* 3.0: WAITER.WHAT is a park's description; other waits leave the last
+ * park's in place, and it is not theirs. */
+static void test_what_is_a_parks(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 6});
+	uint64_t ch = tb_chan(b, "jobs", 1, 0);
+	uint64_t t = tb_task(b, 5, "receiver", TANGLE_DEBUG_TASK_WAITING);
+	uint64_t w = tb_wait(b, t, TANGLE_DEBUG_WAIT_CHAN, TANGLE_DEBUG_OP_RECV, ch,
+	                     TB_S(90), tb_site(b, "r.c", "recv_job", 3), 1);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_WHAT, tb_str(b, "stale"));
+	uint64_t p = tb_task(b, 6, "parker", TANGLE_DEBUG_TASK_WAITING);
+	w = tb_wait(b, p, TANGLE_DEBUG_WAIT_PARK, TANGLE_DEBUG_OP_PARK, 0, TB_S(90),
+	            tb_site(b, "p.c", "park_it", 4), 0);
+	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_WHAT, tb_str(b, "the reply"));
+	tangle_session *s = tb_open(b, NOW, NULL);
+	int st;
+	char *out = tb_run(s, "tasks --json", &st);
+	assert_null(strstr(out, "stale"));
+	assert_non_null(strstr(out, "\"what\": \"the reply\""));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 static void test_describe_waiters(void **state)
 {
 	(void)state;
@@ -553,6 +597,8 @@ int main(void)
 		cmocka_unit_test(test_task_info_context),
 		cmocka_unit_test(test_describe_object),
 		cmocka_unit_test(test_task_briefs),
+		cmocka_unit_test(test_notified_is_running),
+		cmocka_unit_test(test_what_is_a_parks),
 		cmocka_unit_test(test_describe_waiters),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_reader_self),

@@ -4,6 +4,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -375,9 +376,10 @@ static void test_blocked_executor(void **state)
 	tb_free(b);
 }
 
-static void test_granted_not_claimed(void **state)
+/* untimed_3: a 3.0 table, where a grant without a deadline leaves
+ * GRANTED_AT 0 and its time is the task's WOKEN_AT. */
+static void granted_not_claimed(bool untimed_3)
 {
-	(void)state;
 	tb *b = tb_new(&(tb_opts){.seed = 8, .workers = 1});
 	uint64_t m = tb_mutex(b, "jobs");
 	uint64_t blk = tb_task(b, 1, "releaser", TANGLE_DEBUG_TASK_RUNNING);
@@ -391,7 +393,10 @@ static void test_granted_not_claimed(void **state)
 	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_OP, TANGLE_DEBUG_OP_LOCK);
 	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_OBJECT, m);
 	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_SINCE, TB_S(91));
-	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_GRANTED_AT, TB_S(94));
+	if (untimed_3)
+		tb_set(b, TANGLE_DR_TASK, g, TANGLE_DF_TASK_WOKEN_AT, TB_S(94));
+	else
+		tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_GRANTED_AT, TB_S(94));
 	tb_set(b, TANGLE_DR_WAITER, w, TANGLE_DF_WAITER_SITE, tb_site(b, "g.c", "take_job", 12));
 	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_HANDED_TO, 2);
 	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_HANDED_AT, TB_S(94));
@@ -412,6 +417,13 @@ static void test_granted_not_claimed(void **state)
 	tangle_inspect_free(out);
 	tangle_session_free(s);
 	tb_free(b);
+}
+
+static void test_granted_not_claimed(void **state)
+{
+	(void)state;
+	granted_not_claimed(false);
+	granted_not_claimed(true);
 }
 
 static void test_orphaned(void **state)

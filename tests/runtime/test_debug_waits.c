@@ -208,7 +208,11 @@ static void *mutex_holder(void *p)
 	const void *w = wait_of(waiter);
 	CHECK_EQ(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_STATE),
 	         TANGLE_DEBUG_WAITER_GRANTED);
-	check_recent(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_GRANTED_AT));
+	/* 3.0: an untimed grant's time is its wake-up, by this task */
+	CHECK_EQ(get(w, TANGLE_DR_WAITER, TANGLE_DF_WAITER_GRANTED_AT), 0);
+	check_recent(get(waiter, TANGLE_DR_TASK, TANGLE_DF_TASK_WOKEN_AT));
+	CHECK_EQ(get(waiter, TANGLE_DR_TASK, TANGLE_DF_TASK_WOKEN_BY),
+	         tangle_task_id(tangle_task_current()));
 	CHECK_EQ(get(&sc->m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HANDED_TO),
 	         sc->waiter_id);
 	check_recent(get(&sc->m, TANGLE_DR_OBJECT, TANGLE_DF_OBJECT_HANDED_AT));

@@ -270,7 +270,7 @@ static void *waiter_record_body(void *arg)
 	/* queued: that is its live waker (not counted in wakers) */
 	assert_ptr_equal(__atomic_load_n(&w->queue, __ATOMIC_RELAXED), &tok.q);
 	assert_int_equal(atomic_load(&t->wakers), 0);
-	assert_int_equal(atomic_load(&t->state), TANGLE_DEBUG_TASK_WAITING);
+	assert_int_equal(atomic_load(&t->sched.state), TANGLE_DEBUG_TASK_WAITING);
 	token_give(&tok);
 	tangle_join(t, NULL);
 	return NULL;

@@ -86,7 +86,7 @@ static void *record_body(void *arg)
 	struct parked p = {.waker = NULL};
 	tangle_task *t = tangle_spawn("parker", park_until_go, &p);
 	while (!atomic_load(&p.waker) ||
-	       atomic_load(&t->state) != TANGLE_DEBUG_TASK_WAITING)
+	       atomic_load(&t->sched.state) != TANGLE_DEBUG_TASK_WAITING)
 		tangle_yield();
 	/* The record says what it waits for and that one waker is live. */
 	assert_int_equal(t->wait.kind, TANGLE_DEBUG_WAIT_PARK);
