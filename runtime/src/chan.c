@@ -97,8 +97,10 @@ static bool grow(struct tangle_chan *ch)
 	return true;
 }
 
+const uint64_t tangle__thread_id = 0;
+
 int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
-                             uint64_t self)
+                             const uint64_t *self)
 {
 	if (ch->closed)
 		return TANGLE_ECLOSED;
@@ -115,7 +117,7 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 			copy(ch, r->value, value);
 			tangle__waiter_grant(r, TANGLE_DEBUG_WAITER_GRANTED);
 		}
-		transferred(ch, self, to);
+		transferred(ch, *self, to);
 		return TANGLE_OK;
 	}
 	if (ch->len == ch->slots) {
@@ -126,7 +128,7 @@ int tangle__chan_send_locked(struct tangle_chan *ch, const void *value,
 	}
 	copy(ch, slot(ch, ch->head + ch->len), value);
 	set_len(ch, ch->len + 1);
-	TANGLE_DBG(DBG_STORE(ch->obj.last_sender, self));
+	TANGLE_DBG(DBG_STORE(ch->obj.last_sender, *self));
 	return TANGLE_OK;
 }
 
@@ -154,13 +156,14 @@ static void refill(struct tangle_chan *ch)
 	}
 }
 
-int tangle__chan_recv_locked(struct tangle_chan *ch, void *out, uint64_t self)
+int tangle__chan_recv_locked(struct tangle_chan *ch, void *out,
+                             const uint64_t *self)
 {
 	if (ch->len) {
 		copy(ch, out, slot(ch, ch->head));
 		ch->head = ch->head + 1 == ch->slots ? 0 : ch->head + 1;
 		set_len(ch, ch->len - 1);
-		received(ch, self);
+		received(ch, *self);
 		refill(ch);
 		return TANGLE_OK;
 	}
@@ -243,10 +246,10 @@ int tangle_chan_close(tangle_chan *ch)
 	return TANGLE_OK;
 }
 
-static inline uint64_t self_id(void)
+static inline const uint64_t *self_id(void)
 {
 	struct tangle_worker *wk = tangle__worker_self();
-	return wk && wk->current ? wk->current->id : 0;
+	return wk && wk->current ? &wk->current->id : &tangle__thread_id;
 }
 
 /* A blocking send or receive: try now, else queue and wait. */
@@ -262,19 +265,23 @@ static int op(tangle_chan *ch, void *value, bool send, int64_t timeout_ms,
 	if (unlikely(atomic_load_explicit(&t->flags, memory_order_relaxed) &
 	             TANGLE_DEBUG_TASKF_CANCEL_REQUESTED))
 		return TANGLE_ECANCELED;
-	uint64_t self = t->id;
+	/* The site now, for the wait below if there is one: kept until then
+	 * it would hold a register across the calls in between, which costs
+	 * more than this store (WAIT is read only while the task waits). */
+	TANGLE_DBG(t->wait.site = site);
+	(void)site;
 	int err;
 	tangle__spin_lock(&ch->obj.lock);
-	err = send ? tangle__chan_send_locked(ch, value, self)
-	           : tangle__chan_recv_locked(ch, value, self);
+	err = send ? tangle__chan_send_locked(ch, value, &t->id)
+	           : tangle__chan_recv_locked(ch, value, &t->id);
 	if (err != TANGLE_EAGAIN || timeout_ms == 0) {
 		tangle__spin_unlock(&ch->obj.lock);
 		return err == TANGLE_EAGAIN ? TANGLE_ETIMEDOUT : err;
 	}
-	struct tangle_waiter *w = tangle__waiter_begin(
+	struct tangle_waiter *w = tangle__waiter_begin_unsited(
 		TANGLE_DEBUG_WAIT_CHAN,
 		send ? TANGLE_DEBUG_OP_SEND : TANGLE_DEBUG_OP_RECV, ch, 0,
-		timeout_ms, site);
+		timeout_ms);
 	w->value = value;
 	tangle__waitq_push(send ? &ch->obj.waiters : &ch->obj.waiters2, w);
 	TANGLE_DBG(DBG_INC(ch->obj.contentions));
@@ -308,7 +315,7 @@ int tangle_chan_try_send(tangle_chan *ch, const void *value)
 {
 	if (!ch || !value)
 		return TANGLE_EINVAL;
-	uint64_t self = self_id();
+	const uint64_t *self = self_id();
 	tangle__spin_lock(&ch->obj.lock);
 	int err = tangle__chan_send_locked(ch, value, self);
 	tangle__spin_unlock(&ch->obj.lock);
@@ -319,7 +326,7 @@ int tangle_chan_try_recv(tangle_chan *ch, void *out)
 {
 	if (!ch || !out)
 		return TANGLE_EINVAL;
-	uint64_t self = self_id();
+	const uint64_t *self = self_id();
 	tangle__spin_lock(&ch->obj.lock);
 	int err = tangle__chan_recv_locked(ch, out, self);
 	tangle__spin_unlock(&ch->obj.lock);

@@ -22,11 +22,15 @@ struct tangle_chan {
 
 /* Complete a send or receive now if it can be, under ch's lock:
  * TANGLE_OK, TANGLE_ECLOSED, TANGLE_EAGAIN (it would wait) or
- * TANGLE_ENOMEM (an unbounded channel could not grow). `self` is the
- * caller's task id, 0 for a plain thread. */
+ * TANGLE_ENOMEM (an unbounded channel could not grow). `self` points
+ * to the caller's task id (a task's own ID field, read only if a value
+ * moves), or to tangle__thread_id for a plain thread. */
 TANGLE_HIDDEN int tangle__chan_send_locked(struct tangle_chan *ch,
-                                           const void *value, uint64_t self);
+                                           const void *value,
+                                           const uint64_t *self);
 TANGLE_HIDDEN int tangle__chan_recv_locked(struct tangle_chan *ch, void *out,
-                                           uint64_t self);
+                                           const uint64_t *self);
+/* The id of a plain thread (0). */
+TANGLE_HIDDEN extern const uint64_t tangle__thread_id;
 
 #endif /* TANGLE_CHAN_H */

@@ -197,15 +197,13 @@ static inline uint64_t tangle__stamp(void)
 	return likely(w) ? w->clock : tangle__clock_precise();
 }
 
-/* Fill in the current task's inline waiter for a wait (state WAITING,
- * since = now, deadline from timeout_ms < 0 = none) and return it. Inline:
- * every blocking wait starts here, and the caller has the values at hand. */
 /* What every wait sets in its waiter (tangle__waiter_begin and, for a
- * select's arms, tangle__waiter_init), `now` the wait's start. */
+ * select's arms, tangle__waiter_init), `now` the wait's start; the site of
+ * the waiting call is stored by the caller. */
 static inline void tangle__waiter_start(struct tangle_waiter *w, uint8_t kind,
                                         uint8_t op, void *object,
                                         uint32_t count, uint64_t deadline,
-                                        uint64_t now, const tangle_site *site)
+                                        uint64_t now)
 {
 	w->next = w->prev = NULL;
 	atomic_store_explicit(&w->state, TANGLE_DEBUG_WAITER_WAITING,
@@ -220,22 +218,37 @@ static inline void tangle__waiter_start(struct tangle_waiter *w, uint8_t kind,
 	TANGLE_DBG({ /* for readers only */
 		w->object = object;
 		w->since = now;
-		w->site = site;
 	});
-	(void)object, (void)now, (void)site;
+	(void)object, (void)now;
 }
 
+/* Fill in the current task's inline waiter for a wait (state WAITING,
+ * since = now, deadline from timeout_ms < 0 = none) and return it, all but
+ * its SITE: for a caller that stored that already (chan.c, at its entry,
+ * so that no register keeps it across the calls in between). Inline:
+ * every blocking wait starts here, and the caller has the values at hand. */
 static inline struct tangle_waiter *
-tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
-                     int64_t timeout_ms, const tangle_site *site)
+tangle__waiter_begin_unsited(uint8_t kind, uint8_t op, void *object,
+                             uint32_t count, int64_t timeout_ms)
 {
 	uint64_t deadline = timeout_ms < 0 ? 0 : tangle__deadline(timeout_ms);
 	struct tangle_worker *wk = tangle__worker_self();
 	/* The inline waiter: task is fixed per slot, queue is NULL whenever
 	 * it is out of a queue, value and result are set by their users. */
 	struct tangle_waiter *w = &wk->current->wait;
-	tangle__waiter_start(w, kind, op, object, count, deadline, wk->clock,
-	                     site);
+	tangle__waiter_start(w, kind, op, object, count, deadline, wk->clock);
+	return w;
+}
+
+/* The same with the site of the waiting call. */
+static inline struct tangle_waiter *
+tangle__waiter_begin(uint8_t kind, uint8_t op, void *object, uint32_t count,
+                     int64_t timeout_ms, const tangle_site *site)
+{
+	struct tangle_waiter *w =
+		tangle__waiter_begin_unsited(kind, op, object, count, timeout_ms);
+	TANGLE_DBG(w->site = site);
+	(void)site;
 	return w;
 }
 

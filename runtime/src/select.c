@@ -61,7 +61,7 @@ static void unlock_all(struct tangle_chan **chans, size_t m)
 		tangle__spin_unlock(&chans[i]->obj.lock);
 }
 
-static int try_op(tangle_select_op *op, uint64_t self)
+static int try_op(tangle_select_op *op, const uint64_t *self)
 {
 	return op->kind == TANGLE_SELECT_SEND
 	               ? tangle__chan_send_locked(op->chan, op->value, self)
@@ -110,7 +110,7 @@ int tangle_select_at(tangle_select_op *ops, size_t n, int64_t timeout_ms,
 
 	lock_all(chans, m);
 	for (size_t i = 0; i < n; i++) {
-		int r = try_op(&ops[i], t->id);
+		int r = try_op(&ops[i], &t->id);
 		if (r == TANGLE_EAGAIN)
 			continue;
 		unlock_all(chans, m);

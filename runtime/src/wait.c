@@ -63,7 +63,9 @@ void tangle__waiter_init(struct tangle_waiter *w, uint8_t kind, uint8_t op,
 {
 	struct tangle_worker *wk = tangle__worker_self();
 	tangle__waiter_start(w, kind, op, object, count, deadline,
-	                     wk ? wk->clock : tangle__clock_precise(), site);
+	                     wk ? wk->clock : tangle__clock_precise());
+	TANGLE_DBG(w->site = site);
+	(void)site;
 	w->task = wk ? wk->current : NULL;
 	w->queue = NULL;
 	w->value = NULL;
