@@ -149,8 +149,11 @@ int tangle_blocking_at(tangle_fn fn, void *arg, void **result,
 	}
 	pthread_mutex_unlock(&p->lock);
 
-	while (!atomic_load_explicit(&job.done, memory_order_acquire))
+	while (!atomic_load_explicit(&job.done, memory_order_acquire)) {
 		tangle__suspend();
+		if (!atomic_load_explicit(&job.done, memory_order_acquire))
+			tangle__resumed_fence();
+	}
 	atomic_store(&w->state, TANGLE_DEBUG_WAITER_WOKEN);
 	if (result)
 		*result = job.result;

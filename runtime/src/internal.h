@@ -258,6 +258,20 @@ TANGLE_HIDDEN void tangle__wake(struct tangle_task *t);
  * The caller has set t->wait (state and kind) and released its locks. */
 TANGLE_HIDDEN void tangle__suspend(void);
 
+/* After tangle__suspend() returns into a wait that has not ended: call this
+ * before reading again what would end it (and then maybe suspending
+ * again). A resumed task's RUNNING can still sit in its store buffer when
+ * it reads that; a waker that stored the end of the wait and then read the
+ * task's state QUEUED or NOTIFIED leaves the wake to that read. Without a
+ * fence on both sides (the waker's is in tangle__wake) both reads can miss
+ * the other's store (the store-buffer pattern) and the wake is lost. A
+ * wait's first read needs none: the waker finds it through the lock it
+ * queued under. Only on this path: a wait that ended reads so first. */
+static inline void tangle__resumed_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 /* Register / remove the current task's deadline with the timer driver; the
  * timer wakes the task (it counts as a live waker while set). */
 TANGLE_HIDDEN void tangle__timer_arm(struct tangle_task *t, uint64_t deadline);

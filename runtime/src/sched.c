@@ -293,6 +293,31 @@ void tangle__suspend(void)
 	switch_away(w, t, TANGLE__ACT_SUSPEND);
 }
 
+/* tangle__schedule, inline in tangle__wake. */
+static inline __attribute__((always_inline)) void
+schedule(struct tangle_worker *w, struct tangle_task *t)
+{
+	struct tangle_runtime *rt = t->rt;
+	if (w && w->rt == rt && w->in_loop) {
+		uint32_t len = tangle__runq_push(w, t);
+		if (likely(len)) {
+			/* A lone task is left to this worker, which runs it at
+			 * its next switch: waking another worker for it would
+			 * mostly find it gone (a task that wakes or spawns one
+			 * and then waits). Spinning workers, and the poller's
+			 * watch while the runtime is busy, take it if it stays. */
+			if (len >= 2 && rt->worker_count > 1)
+				tangle__notify_local(rt);
+			return;
+		}
+		tangle__runq_spill(w, t); /* onto the global queue */
+		tangle__notify(rt);
+		return;
+	}
+	tangle__global_push(rt, t);
+	tangle__notify(rt);
+}
+
 /* ---- Waking ------------------------------------------------------------------- */
 
 static __attribute__((noinline, cold)) void
@@ -320,53 +345,56 @@ static inline void wake_stamp(struct tangle_worker *w, struct tangle_task *t)
 	(void)w, (void)t;
 }
 
-void tangle__wake(struct tangle_task *t)
+/* Wake t, in state s as read: false if it is QUEUED or NOTIFIED (it will
+ * run, and look at what the caller stored before it sleeps again). */
+static inline __attribute__((always_inline)) bool
+wake_from(struct tangle_worker *w, struct tangle_task *t, uint32_t s)
 {
-	struct tangle_worker *w = tangle__worker_self();
-	uint32_t s = atomic_load_explicit(&t->sched.state, memory_order_acquire);
 	for (;;) {
 		if (s == TANGLE__S_RUNNING) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &t->sched.state, &s, TANGLE__S_NOTIFIED,
 				    memory_order_acq_rel, memory_order_acquire)) {
 				wake_stamp(w, t);
-				return;
+				return true;
 			}
 		} else if (s == TANGLE__S_PARKED) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &t->sched.state, &s, TANGLE__S_QUEUED,
 				    memory_order_acq_rel, memory_order_acquire)) {
 				wake_stamp(w, t);
-				tangle__schedule(w, t);
-				return;
+				schedule(w, t);
+				return true;
 			}
 		} else {
-			return; /* queued, notified, done or not a task yet */
+			/* done, or not a task yet: nothing to wake */
+			return s != TANGLE__S_QUEUED && s != TANGLE__S_NOTIFIED;
 		}
 	}
 }
 
+/* t will run and look: that look must see what the caller stored, or this
+ * read the RUNNING that t stored on its resume (see
+ * tangle__resumed_fence). A fence, then the state read again. */
+static __attribute__((noinline, cold)) void
+wake_fenced(struct tangle_worker *w, struct tangle_task *t)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	(void)wake_from(w, t, atomic_load_explicit(&t->sched.state,
+	                                           memory_order_acquire));
+}
+
+void tangle__wake(struct tangle_task *t)
+{
+	struct tangle_worker *w = tangle__worker_self();
+	if (!wake_from(w, t, atomic_load_explicit(&t->sched.state,
+	                                          memory_order_acquire)))
+		wake_fenced(w, t);
+}
+
 void tangle__schedule(struct tangle_worker *w, struct tangle_task *t)
 {
-	struct tangle_runtime *rt = t->rt;
-	if (w && w->rt == rt && w->in_loop) {
-		uint32_t len = tangle__runq_push(w, t);
-		if (likely(len)) {
-			/* A lone task is left to this worker, which runs it at
-			 * its next switch: waking another worker for it would
-			 * mostly find it gone (a task that wakes or spawns one
-			 * and then waits). Spinning workers, and the poller's
-			 * watch while the runtime is busy, take it if it stays. */
-			if (len >= 2 && rt->worker_count > 1)
-				tangle__notify_local(rt);
-			return;
-		}
-		tangle__runq_spill(w, t); /* onto the global queue */
-		tangle__notify(rt);
-		return;
-	}
-	tangle__global_push(rt, t);
-	tangle__notify(rt);
+	schedule(w, t);
 }
 
 /* ---- Idle workers --------------------------------------------------------------- */

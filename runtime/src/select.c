@@ -86,6 +86,8 @@ static void sleep_on(struct tangle_select_group *g, struct tangle_task *t,
 			}
 		}
 		tangle__suspend();
+		if (!atomic_load_explicit(&g->winner, memory_order_acquire))
+			tangle__resumed_fence();
 	}
 	if (armed)
 		tangle__timer_disarm(t);

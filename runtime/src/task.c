@@ -249,9 +249,13 @@ static int join_task(struct tangle_task *self, struct tangle_task *t,
 		                      memory_order_relaxed);
 		return TANGLE_OK;
 	}
-	for (;;) {
-		if (atomic_load_explicit(&w->state, memory_order_acquire) !=
-		    TANGLE_DEBUG_WAITER_WAITING)
+	for (bool resumed = false;; resumed = true) {
+		uint8_t s = atomic_load_explicit(&w->state, memory_order_acquire);
+		if (s == TANGLE_DEBUG_WAITER_WAITING && resumed) {
+			tangle__resumed_fence();
+			s = atomic_load_explicit(&w->state, memory_order_acquire);
+		}
+		if (s != TANGLE_DEBUG_WAITER_WAITING)
 			return TANGLE_OK; /* woken by t as it finished */
 		d = TANGLE__DONE_TASK_WAITS;
 		if (cancelled(self) &&

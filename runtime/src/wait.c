@@ -136,10 +136,8 @@ uint8_t tangle__waiter_wait(struct tangle_waiter *w)
 {
 	struct tangle_task *t = w->task;
 	bool armed = false;
-	for (;;) {
-		uint8_t s = atomic_load_explicit(&w->state, memory_order_acquire);
-		if (s != TANGLE_DEBUG_WAITER_WAITING)
-			break;
+	uint8_t s = atomic_load_explicit(&w->state, memory_order_acquire);
+	while (s == TANGLE_DEBUG_WAITER_WAITING) {
 		uint8_t abort = 0;
 		if (cancelled(t)) {
 			abort = TANGLE_DEBUG_WAITER_CANCELLED;
@@ -151,9 +149,14 @@ uint8_t tangle__waiter_wait(struct tangle_waiter *w)
 				armed = true;
 			}
 		}
-		if (abort && abort_wait(w, abort))
-			continue; /* re-read the final state */
-		tangle__suspend();
+		if (!abort || !abort_wait(w, abort)) {
+			tangle__suspend();
+			s = atomic_load_explicit(&w->state, memory_order_acquire);
+			if (s != TANGLE_DEBUG_WAITER_WAITING)
+				break;
+			tangle__resumed_fence();
+		}
+		s = atomic_load_explicit(&w->state, memory_order_acquire);
 	}
 	if (armed)
 		tangle__timer_disarm(t);
