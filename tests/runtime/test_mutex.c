@@ -286,6 +286,63 @@ static void test_race_grant_vs_cancel(void **state)
 	run_rt(2, 0, race_cancel_main, NULL);
 }
 
+/* A wake-up that does not end the wait, racing the hand-off that does: the
+ * waiter, resumed for nothing, looks at its wait again and sleeps, while
+ * the releaser grants it and finds it runnable. The grant's wake must not
+ * be lost between the two (a lost one hangs this test). */
+struct spurious {
+	tangle_mutex m;
+	_Atomic(tangle_waker *) waker;
+	_Atomic int got;
+};
+
+static void *spurious_locker(void *p)
+{
+	struct spurious *s = p;
+	atomic_store(&s->waker, tangle_waker_current());
+	CHECK_OK(tangle_mutex_lock(&s->m));
+	atomic_fetch_add(&s->got, 1);
+	CHECK_OK(tangle_mutex_unlock(&s->m));
+	return NULL;
+}
+
+static void *spurious_waker(void *p)
+{
+	struct spurious *s = p;
+	tangle_waker *w;
+	while (!(w = atomic_exchange(&s->waker, NULL)))
+		tangle_yield();
+	tangle_waker_wake(w);
+	tangle_waker_drop(w);
+	return NULL;
+}
+
+static void *race_spurious_main(void *p)
+{
+	(void)p;
+	struct spurious s = {.waker = NULL};
+	CHECK_OK(tangle_mutex_init(&s.m, "race-spurious"));
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		CHECK_OK(tangle_mutex_lock(&s.m));
+		tangle_task *l = tangle_spawn("locker", spurious_locker, &s);
+		tangle_task *w = tangle_spawn("waker", spurious_waker, &s);
+		for (int i = 0; i < round % 16; i++)
+			tangle_yield();
+		CHECK_OK(tangle_mutex_unlock(&s.m));
+		join_int(l);
+		join_int(w);
+		CHECK_EQ(atomic_load(&s.got), round + 1);
+	}
+	CHECK_OK(tangle_mutex_destroy(&s.m));
+	return NULL;
+}
+
+static void test_race_grant_vs_spurious_wake(void **state)
+{
+	(void)state;
+	run_rt(2, 0, race_spurious_main, NULL);
+}
+
 static void *race_timeout_main(void *p)
 {
 	(void)p;
@@ -462,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_after_grant_passes_on),
 		cmocka_unit_test(test_cancelled_task_cannot_lock),
 		cmocka_unit_test(test_race_grant_vs_cancel),
+		cmocka_unit_test(test_race_grant_vs_spurious_wake),
 		cmocka_unit_test(test_race_grant_vs_timeout),
 		cmocka_unit_test(test_mutual_exclusion),
 		cmocka_unit_test(test_errors),
