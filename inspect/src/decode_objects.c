@@ -57,7 +57,8 @@ static uint32_t add_object(tangle_session *s, uint64_t addr, int in_registry,
 	o->name = ti_read_string(s, ti_get(L, rec, O, TANGLE_DF_OBJECT_NAME));
 	o->created = ti_read_site(s, ti_get(L, rec, O, TANGLE_DF_OBJECT_CREATED_AT));
 	o->owner_id = ti_get(L, rec, O, TANGLE_DF_OBJECT_OWNER_ID);
-	o->owner_since = ti_get(L, rec, O, TANGLE_DF_OBJECT_OWNER_SINCE);
+	/* 3.0: a mutex's unlock leaves OWNER_SINCE; it is the owner's */
+	o->owner_since = o->owner_id ? ti_get(L, rec, O, TANGLE_DF_OBJECT_OWNER_SINCE) : 0;
 	o->value = ti_get_signed(L, rec, O, TANGLE_DF_OBJECT_VALUE);
 	o->capacity = ti_get_signed(L, rec, O, TANGLE_DF_OBJECT_CAPACITY);
 	o->handed_to = ti_get(L, rec, O, TANGLE_DF_OBJECT_HANDED_TO);

@@ -71,8 +71,7 @@ static inline void releasing(struct mutex *m, struct tangle_task *t,
 		uint64_t since = DBG_LOAD(m->obj.owner_since);
 		if (now > since && now - since > DBG_LOAD(m->obj.longest_hold))
 			DBG_STORE(m->obj.longest_hold, now - since);
-		DBG_STORE(m->obj.owner_id, 0);
-		DBG_STORE(m->obj.owner_since, 0);
+		DBG_STORE(m->obj.owner_id, 0); /* OWNER_SINCE: its own then */
 	});
 }
 

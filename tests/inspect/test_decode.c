@@ -564,6 +564,22 @@ static void test_mutex_hold_on_object(void **state)
 	}
 }
 
+/* 3.0: a mutex's unlock clears OWNER_ID only: the OWNER_SINCE left
+ * behind is no one's. */
+static void test_owner_since_of_no_owner(void **state)
+{
+	(void)state;
+	tb *b = tb_new(&(tb_opts){.seed = 7, .mutex_hold_on_object = 1});
+	uint64_t m = tb_mutex(b, "free-now");
+	tb_set(b, TANGLE_DR_OBJECT, m, TANGLE_DF_OBJECT_OWNER_SINCE, TB_S(90));
+	tangle_session *s = tb_open(b, NOW, NULL);
+	char *out = run(s, "locks --json");
+	assert_non_null(strstr(out, "\"owner\": 0, \"owner_since_ns\": 0,"));
+	tangle_inspect_free(out);
+	tangle_session_free(s);
+	tb_free(b);
+}
+
 /* What frontends ask the engine instead of deciding themselves: which
  * option words take the next word as their value, and which frames are
  * the runtime's own. */
@@ -603,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_reader_self),
 		cmocka_unit_test(test_mutex_hold_on_object),
+		cmocka_unit_test(test_owner_since_of_no_owner),
 		cmocka_unit_test(test_frontend_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
