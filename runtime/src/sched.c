@@ -367,7 +367,8 @@ wake_from(struct tangle_worker *w, struct tangle_task *t, uint32_t s)
 				return true;
 			}
 		} else {
-			/* done, or not a task yet: nothing to wake */
+			/* queued or notified: it will run and look (false);
+			 * done, or not a task yet: nothing to wake */
 			return s != TANGLE__S_QUEUED && s != TANGLE__S_NOTIFIED;
 		}
 	}
